@@ -1,0 +1,1 @@
+"""The MINet of Shen et al. (IEEE TII 2024), faithful to the authors checkpoint."""

@@ -1,0 +1,86 @@
+"""The ``sodbench`` command line: parses arguments and calls the library, nothing more.
+
+Subcommands live in ``sodbench.commands.<name>`` and are imported only when run, so
+``sodbench eval`` never pays for importing torch and a missing optional extra only
+affects the command that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+import click
+
+from sodbench import __version__
+from sodbench.errors import SodbenchError
+
+COMMANDS = {
+    "eval": "Evaluate prediction folders against ground-truth folders.",
+    "table": "Leaderboard tables (Markdown, LaTeX, CSV, HTML) from results.",
+    "plot": "PR, F-measure and E-measure curves from results.",
+    "check": "Fail when metrics drift from a baseline (for CI).",
+    "profile": "Parameters, MACs/FLOPs and speed of a PyTorch model.",
+    "predict": "Write saliency maps of a model for a folder of images.",
+    "train": "Train a model (MINet) on an image/GT folder.",
+    "sample": "Write the bundled synthetic sample dataset.",
+    "demo": "Run the whole product on the bundled sample.",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"sodbench.commands.{name}")
+        return module.command
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sodbench")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Exact, fast evaluation and benchmarking for salient object detection."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning a SodbenchError into one line on stderr."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="sodbench", standalone_mode=False)
+    except SodbenchError as error:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {error}", err=True)
+        return error.exit_code
+    except click.exceptions.Abort:
+        click.echo("error: interrupted; finished work was kept (re-run to resume)", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
