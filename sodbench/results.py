@@ -1,0 +1,108 @@
+"""The results file: what ``sodbench eval`` writes and ``table``/``plot``/``check`` read.
+
+One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
+
+    {
+      "format": "sodbench.results", "schema": 1,
+      "provenance": {"sodbench_version": ..., "profile": ..., "created": ISO-8601,
+                     "options": {...}, "resize_policy": ..., "python": ..., "numpy": ...},
+      "entries": [
+        {"dataset": "SD-Saliency-900", "method": "MCITF",
+         "profile": "pysodmetrics",
+         "counts": {"n_evaluated": 900, "n_gt": 900, "n_resized": 0, "coverage": 1.0},
+         "metrics": {"MAE": 0.01, "Sm": 0.9, ...},        # canonical scalar keys, full precision
+         "curves": {"threshold": [0, ..., 255],            # ascending threshold order
+                    "precision": [...], "recall": [...], "F": [...], "E": [...], "IoU": [...]},
+         "notes": ["..."]}
+      ]
+    }
+
+Values are stored with full float64 precision (JSON floats round-trip exactly); rounding
+happens only when a table is rendered. NaN is written as ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sodbench.errors import SodbenchError
+
+FORMAT = "sodbench.results"
+SCHEMA = 1
+
+#: Canonical scalar metric keys, in the order tables print them.
+METRIC_KEYS = (
+    "MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
+    "maxIoU", "meanIoU", "adpIoU", "maxDice", "meanDice", "adpDice", "IoU", "OR", "PFOM",
+)
+#: Metrics where smaller is better; every other metric is larger-is-better.
+LOWER_IS_BETTER = frozenset({"MAE"})
+CURVE_KEYS = ("precision", "recall", "F", "E", "IoU")
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _nan_to_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(item) for item in value]
+    if hasattr(value, "tolist"):
+        return _nan_to_none(value.tolist())
+    return value
+
+
+def dump_results(document: dict, path: str | os.PathLike) -> None:
+    """Write a results document atomically (see the module docstring for the layout)."""
+    document = {"format": FORMAT, "schema": SCHEMA, **document}
+    atomic_write_text(path, json.dumps(_nan_to_none(document), indent=1, allow_nan=False) + "\n")
+
+
+def load_results(path: str | os.PathLike) -> dict:
+    """Read and validate a results file; a bad file raises a one-line :class:`SodbenchError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise SodbenchError(f"{path}: no such results file (write one with `sodbench eval --json`)")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SodbenchError(f"{path}: not valid JSON ({error})") from error
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise SodbenchError(
+            f"{path}: not a sodbench results file (expected \"format\": \"{FORMAT}\"; "
+            "write one with `sodbench eval --json`)"
+        )
+    if document.get("schema") != SCHEMA:
+        raise SodbenchError(
+            f"{path}: results schema {document.get('schema')!r} is not supported "
+            f"(this sodbench reads schema {SCHEMA})"
+        )
+    entries = document.get("entries")
+    if not isinstance(entries, list):
+        raise SodbenchError(f"{path}: \"entries\" must be a list of (dataset, method) results")
+    for index, entry in enumerate(entries):
+        missing = [key for key in ("dataset", "method", "metrics") if key not in entry]
+        if missing:
+            raise SodbenchError(f"{path}: entry {index} lacks {', '.join(missing)}")
+    return document
