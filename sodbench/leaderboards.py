@@ -1,0 +1,168 @@
+"""Published leaderboards as data: the MINet paper's Tables II, III and IV.
+
+The numbers live in the top-level ``leaderboards/`` folder of the repository (one CSV per
+table plus ``leaderboards.json`` with titles, units, metric directions and the source
+citation) and ship in the wheel as the resource package ``sodbench._leaderboards``.
+:func:`load` returns them with canonical metric keys (``WF`` -> ``wF``, ``SM`` -> ``Sm``)
+so that a user's results can be merged into a published table.
+
+References
+----------
+K. Shen, X. Zhou, Z. Liu, "MINet: Multi-scale Interactive Network for Real-time Salient
+Object Detection of Strip Steel Surface Defects", IEEE Trans. Industrial Informatics, 2024.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from sodbench.errors import SodbenchError
+from sodbench.results import LOWER_IS_BETTER, METRIC_KEYS
+
+#: Columns describing a model's cost rather than its accuracy, in table order.
+EFFICIENCY_KEYS = ("Param", "FLOPs", "Speed")
+#: Where a smaller value ranks higher, besides the metrics in ``LOWER_IS_BETTER``.
+LOWER_IS_BETTER_EFFICIENCY = frozenset({"Param", "FLOPs"})
+#: Spellings seen in papers and tools, lower-cased, mapped to the canonical key.
+ALIASES = {
+    "wf": "wF", "wfm": "wF", "wfmeasure": "wF", "sm": "Sm", "smeasure": "Sm", "s-measure": "Sm",
+    "avgem": "meanE", "meanem": "meanE", "maxem": "maxE", "adpem": "adpE",
+    "maxfm": "maxF", "maxfmeasure": "maxF", "meanfm": "meanF", "avgfm": "meanF",
+    "adpfm": "adpF", "params": "Param", "param (m)": "Param", "flops (g)": "FLOPs",
+    "fps": "Speed", "speed (fps)": "Speed",
+}
+_CANONICAL = {key.lower(): key for key in (*METRIC_KEYS, *EFFICIENCY_KEYS)} | ALIASES
+_PACKAGE = "sodbench._leaderboards"
+_INDEX = "leaderboards.json"
+
+
+def canonical_key(name: str) -> str:
+    """Return the canonical column key for a metric or efficiency name (any common spelling).
+
+    Raises :class:`SodbenchError` naming the valid keys when ``name`` is unknown.
+    """
+    key = _CANONICAL.get(name.strip().lower())
+    if key is None:
+        valid = ", ".join((*METRIC_KEYS, *EFFICIENCY_KEYS))
+        raise SodbenchError(f"unknown metric or column {name!r} (valid: {valid})")
+    return key
+
+
+def lower_is_better(key: str) -> bool:
+    """Whether a smaller value of the canonical column ``key`` ranks higher."""
+    return key in LOWER_IS_BETTER or key in LOWER_IS_BETTER_EFFICIENCY
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """A published table: one row per method, full precision as printed.
+
+    ``frame`` is indexed by method name; its columns are canonical keys
+    (``Param``, ``FLOPs``, ``Speed`` and metric keys such as ``MAE``, ``wF``); a value the
+    source does not give is NaN. ``extra`` holds descriptive columns (``year``, ``group``).
+    """
+
+    name: str
+    title: str
+    dataset: str
+    source: str
+    frame: pd.DataFrame
+    extra: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: tuple[str, ...] = ()
+    units: dict = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The accuracy columns, in table order."""
+        return [key for key in self.frame.columns if key not in EFFICIENCY_KEYS]
+
+
+def available() -> tuple[str, ...]:
+    """Names accepted by :func:`load` (the bundled tables)."""
+    return tuple(_index()["tables"])
+
+
+def load(name_or_path: str | os.PathLike) -> Leaderboard:
+    """Load a bundled leaderboard by name, or a leaderboard CSV file by path.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        ``"sd-saliency-900"`` (MINet paper Table II), ``"minet-backbones"`` (Table III),
+        ``"minet-ablation"`` (Table IV), or a CSV with a ``method`` column and metric or
+        efficiency columns in any common spelling (``WF``, ``SM``, ``Param (M)`` ...). A CSV's
+        dataset is its ``dataset`` column when present, else the file stem.
+
+    Returns
+    -------
+    Leaderboard
+    """
+    index = _index()
+    if str(name_or_path) in index["tables"]:
+        return _bundled(str(name_or_path), index)
+    path = Path(name_or_path)
+    if not path.is_file():
+        names = ", ".join(index["tables"])
+        raise SodbenchError(
+            f"leaderboard {str(name_or_path)!r}: no such name or file (names: {names})"
+        )
+    raw = _read_csv(path)
+    dataset = path.stem
+    if "dataset" in raw.columns:
+        dataset = str(raw.pop("dataset").iloc[0])
+    frame, extra = _split(raw, path)
+    return Leaderboard(name=path.stem, title=path.stem, dataset=dataset,
+                       source=str(path), frame=frame, extra=extra)
+
+
+def _index() -> dict:
+    return json.loads(resources.files(_PACKAGE).joinpath(_INDEX).read_text(encoding="utf-8"))
+
+
+def _bundled(name: str, index: dict) -> Leaderboard:
+    table = index["tables"][name]
+    resource = resources.files(_PACKAGE).joinpath(table["file"])
+    with resources.as_file(resource) as path:
+        frame, extra = _split(_read_csv(path), path)
+    units = {canonical_key(column): meta for column, meta in index["columns"].items()}
+    return Leaderboard(name=name, title=table["title"], dataset=index["dataset"],
+                       source=index["source"]["citation"], frame=frame, extra=extra,
+                       notes=tuple(table.get("notes", ())), units=units)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(path, dtype={"method": str}, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise SodbenchError(f"{path}: not a readable leaderboard CSV ({error})") from error
+    if "method" not in raw.columns:
+        raise SodbenchError(f"{path}: a leaderboard CSV needs a 'method' column")
+    if raw["method"].duplicated().any():
+        twice = sorted(set(raw["method"][raw["method"].duplicated()]))
+        raise SodbenchError(f"{path}: method listed twice: {', '.join(twice)}")
+    return raw.set_index("method")
+
+
+def _split(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Separate value columns (renamed to canonical keys) from descriptive ones."""
+    values, extra = {}, {}
+    for column in raw.columns:
+        key = _CANONICAL.get(column.strip().lower())
+        if key is None:
+            extra[column] = raw[column]
+            continue
+        if key in values:
+            raise SodbenchError(f"{path}: columns {column!r} and another both mean {key}")
+        numbers = pd.to_numeric(raw[column], errors="coerce")
+        if numbers.isna().gt(raw[column].isna()).any():
+            raise SodbenchError(f"{path}: column {column!r} has a value that is not a number")
+        values[key] = numbers.astype(float)
+    if not values:
+        raise SodbenchError(f"{path}: no metric columns (expected names like MAE, Sm, wF)")
+    return pd.DataFrame(values, index=raw.index), pd.DataFrame(extra, index=raw.index)
