@@ -1,0 +1,102 @@
+"""Resolve the TARGET of ``sodbench profile`` to an ``nn.Module``.
+
+TARGET is one of ``package.module:callable`` (imported), ``path/to/file.py:Name`` (loaded from
+the file), or a built-in name (``minet``: the reference MINet of ``minet_ref``). The named
+object may be a module instance, a class or a function; classes and functions are called
+without arguments.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+from torch import nn
+
+from sodbench.errors import SodbenchError
+
+BUILTINS = ("minet",)
+_FORMS = "`package.module:callable`, `path/to/file.py:Name` or a built-in name (minet)"
+
+
+def _describe(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _builtin(name: str, weights: str | None) -> nn.Module:
+    try:
+        import minet_ref
+    except ImportError as error:
+        raise SodbenchError(f"built-in model {name!r} needs the minet_ref package") from error
+    return minet_ref.create_model(name, weights=weights)
+
+
+def _load_file(path: Path):
+    if not path.is_file():
+        raise SodbenchError(f"TARGET file {path} does not exist")
+    module_name = f"_sodbench_target_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    # The file's folder goes on sys.path while it runs, so it can import its neighbours.
+    sys.path.insert(0, str(path.resolve().parent))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise SodbenchError(f"cannot load TARGET file {path}: {_describe(error)}") from error
+    finally:
+        sys.path.remove(str(path.resolve().parent))
+    return module
+
+
+def _import(module_name: str):
+    try:
+        return importlib.import_module(module_name)
+    except Exception as error:
+        raise SodbenchError(
+            f"cannot import TARGET module {module_name!r}: {_describe(error)}"
+        ) from error
+
+
+def _instantiate(obj, target: str) -> nn.Module:
+    if isinstance(obj, nn.Module):
+        return obj
+    if not callable(obj):
+        raise SodbenchError(f"TARGET {target} is neither an nn.Module nor callable")
+    try:
+        obj = obj()
+    except Exception as error:
+        raise SodbenchError(
+            f"calling TARGET {target}() failed: {_describe(error)}"
+        ) from error
+    if not isinstance(obj, nn.Module):
+        raise SodbenchError(
+            f"TARGET {target}() returned {type(obj).__name__}, not a torch.nn.Module"
+        )
+    return obj
+
+
+def load_target(target: str, *, weights: str | None = None) -> nn.Module:
+    """The ``nn.Module`` that ``target`` names (see the module docstring for the forms).
+
+    ``weights`` applies to built-in names only (``minet_ref.create_model(weights=...)``).
+    """
+    if target in BUILTINS:
+        return _builtin(target, weights)
+    if weights is not None:
+        raise SodbenchError("--weights applies only to built-in models (minet)")
+    source, sep, attribute = target.rpartition(":")
+    if not sep or not source or not attribute:
+        raise SodbenchError(f"TARGET {target!r} is not {_FORMS}")
+    if source.endswith(".py"):
+        module = _load_file(Path(source))
+    else:
+        module = _import(source)
+    obj = module
+    for part in attribute.split("."):
+        if not hasattr(obj, part):
+            raise SodbenchError(f"TARGET {target}: {source} has no attribute {attribute!r}")
+        obj = getattr(obj, part)
+    return _instantiate(obj, target)

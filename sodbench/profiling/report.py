@@ -1,0 +1,97 @@
+"""Plain-text rendering of a profile record (what ``sodbench profile`` prints)."""
+
+from __future__ import annotations
+
+_LABELS = (
+    ("macs", "MACs"),
+    ("flops", "FLOPs"),
+    ("flops_with_elementwise", "FLOPs incl. element-wise"),
+    ("paper_compatible_macs", "paper-compatible (thop 2020)"),
+    ("module_hook_macs", "MACs by module hooks"),
+    ("fvcore", "fvcore total"),
+    ("thop", "thop 0.1.1 total"),
+)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    line = "  ".join(f"{h:<{w}}" if i == 0 else f"{h:>{w}}" for i, (h, w) in
+                     enumerate(zip(header, widths, strict=True)))
+    body = ["  ".join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in
+                      enumerate(zip(row, widths, strict=True))) for row in rows]
+    return ["  " + line, *("  " + b for b in body)]
+
+
+def _counter_lines(record: dict) -> list[str]:
+    width = max(len(label) for _, label in _LABELS)
+    lines = []
+    for key, label in _LABELS:
+        entry = record["counters"].get(key)
+        if entry is None:
+            continue
+        if entry["value"] is None:
+            lines.append(f"{label:<{width}}  (skipped: {entry['skipped']})")
+            continue
+        value = entry["value"]
+        note = ""
+        if "explained" in entry:
+            note = " [= our breakdown under its rules]" if entry["explained"] else (
+                f" [our breakdown predicts {entry['expected_from_breakdown']:,}]")
+        lines.append(f"{label:<{width}}  {value:>15,} ({value / 1e9:.3f} G){note}")
+        lines.append(f"{'':<{width}}    {entry['counts']}")
+    return lines
+
+
+def _operator_lines(record: dict) -> list[str]:
+    total = sum(row["flops"] for row in record["by_operator"].values()) or 1
+    rows = [[op, f"{r['calls']:,}", f"{r['output_elements']:,}", f"{r['flops']:,}",
+             f"{100 * r['flops'] / total:.1f}%"]
+            for op, r in sorted(record["by_operator"].items(), key=lambda kv: -kv[1]["flops"])]
+    return _table(["operator", "calls", "output elements", "FLOPs", "share"], rows)
+
+
+def _module_lines(record: dict) -> list[str]:
+    rows = [[name, f"{r['params']:,}", f"{r['macs']:,}", f"{r['flops']:,}",
+             f"{r['flops_with_elementwise']:,}"] for name, r in record["by_module"].items()]
+    return _table(["module", "params", "MACs", "FLOPs", "FLOPs incl. element-wise"], rows)
+
+
+def _speed_lines(record: dict) -> list[str]:
+    rows = [[r["backend"], str(r["batch"]), r["protocol"], f"{r['median_ms']:.2f}",
+             f"{r['p90_ms']:.2f}", f"{r['mean_ms']:.2f}", f"{r['fps']:.2f}",
+             f"{r['max_abs_diff_vs_eager']:.1e}"] for r in record["speed"]]
+    return _table(["backend", "batch", "protocol", "median ms", "p90 ms", "mean ms",
+                   "images/s", "max|diff| vs eager"], rows)
+
+
+def format_record(record: dict) -> str:
+    """The human-readable report of a profile record."""
+    params = record["params"]
+    env = record["environment"]
+    shape = "x".join(str(n) for n in record["input_shape"])
+    lines = [
+        f"{record['model']}: complexity per image at input {shape} (eval mode)",
+        f"parameters  {params['total']:,} ({params['total'] / 1e6:.2f} M), "
+        f"trainable {params['trainable']:,}; buffers {params['buffers']:,} elements",
+        *_counter_lines(record),
+        "",
+        "per operator (FLOPs incl. element-wise):",
+        *_operator_lines(record),
+        "",
+        "per top-level module:",
+        *_module_lines(record),
+        "",
+        "counted as zero (never dropped silently):",
+    ]
+    zero = record["uncounted_ops"]
+    lines += [f"  {z['op']} x{z['calls']:,} ({z['kind']})" for z in zero] or ["  none"]
+    protocol = record["protocol"]
+    if record["speed"]:
+        lines += [
+            "",
+            f"speed: protocol {protocol['name']}, {protocol['warmup']} warm-up + "
+            f"{protocol['iters']} timed calls, device {env['device']} ({env['device_name']}), "
+            f"{env['threads']} threads, {env['dtype']}, torch {env['torch']}",
+            *_speed_lines(record),
+        ]
+    return "\n".join(lines)

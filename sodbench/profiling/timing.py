@@ -1,0 +1,142 @@
+"""Timing protocols: latency (batch 1), throughput (batch N) and the MINet authors' FPS.py.
+
+Every protocol times a prepared callable (see :mod:`sodbench.profiling.backends`) on one random
+input that already lives on the device, after warm-up calls, with one timing per call:
+
+* ``latency`` / ``throughput``: ``warmup`` untimed calls, then ``iters`` timed calls under
+  ``torch.inference_mode``; the record keeps the median, p90, mean and IQR of the per-call times
+  and ``fps = batch / median``. A batch-1 row is labelled latency, a larger batch throughput.
+* ``minet-fps``: Kunye-Shen/MINet ``FPS.py``: a random 300 x 3 x 368 x 368 batch, 100 calls
+  under ``torch.no_grad`` with ``cudnn.benchmark = True``, the first 21 dropped, and
+  ``fps = batch / mean``. Batch and call counts can be overridden (the full protocol takes
+  minutes on a CPU); the row then records what was run.
+
+On CUDA every call is bracketed by CUDA events and synchronised, so kernel launches are never
+mistaken for work (profiling.md section 5.2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from sodbench.errors import SodbenchError
+
+PROTOCOLS = ("latency", "throughput", "minet-fps")
+#: Kunye-Shen/MINet FPS.py: batch, total calls, calls dropped (``if idx > 20``).
+MINET_FPS = {"batch": 300, "iters": 100, "warmup": 21}
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    """Linear-interpolation percentile (numpy's default) of an already sorted list."""
+    position = (len(sorted_values) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def summarize(seconds: list[float], batch: int) -> dict:
+    """Median, p90, mean, IQR (milliseconds) and images per second of per-call times."""
+    ordered = sorted(seconds)
+    median = statistics.median(ordered)
+    return {
+        "median_ms": median * 1e3,
+        "p90_ms": _percentile(ordered, 0.9) * 1e3,
+        "mean_ms": statistics.fmean(ordered) * 1e3,
+        "iqr_ms": (_percentile(ordered, 0.75) - _percentile(ordered, 0.25)) * 1e3,
+        "min_ms": ordered[0] * 1e3,
+        "fps": batch / median,
+    }
+
+
+def _timer(device: torch.device) -> Callable[[Callable], float]:
+    if device.type == "cuda":
+        def timed(call):
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            torch.cuda.synchronize(device)
+            start.record()
+            call()
+            end.record()
+            end.synchronize()
+            return start.elapsed_time(end) / 1e3
+        return timed
+
+    def timed(call):
+        begin = time.perf_counter()
+        call()
+        return time.perf_counter() - begin
+
+    return timed
+
+
+def time_calls(
+    run: Callable, x: torch.Tensor, *, warmup: int, iters: int, grad_mode=torch.inference_mode,
+    amp: bool = False,
+) -> list[float]:
+    """Per-call wall times (seconds) of ``run(x)`` after ``warmup`` untimed calls."""
+    if iters < 1 or warmup < 0:
+        raise SodbenchError(f"need --iters >= 1 and --warmup >= 0 (got {iters}, {warmup})")
+    timed = _timer(x.device)
+    autocast = (
+        torch.autocast(x.device.type, dtype=torch.float16) if amp else contextlib.nullcontext()
+    )
+    with grad_mode(), autocast:
+        for _ in range(warmup):
+            run(x)
+        return [timed(lambda: run(x)) for _ in range(iters)]
+
+
+@contextlib.contextmanager
+def fixed_threads(threads: int | None):
+    """Set ``torch.set_num_threads`` for the block and restore the previous count after."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        if threads < 1:
+            raise SodbenchError(f"--threads must be >= 1 (got {threads})")
+        torch.set_num_threads(threads)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def cudnn_benchmark(enabled: bool):
+    """Set ``torch.backends.cudnn.benchmark`` for the block and restore it after."""
+    previous = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = previous
+
+
+def measure(
+    run: Callable, x: torch.Tensor, *, protocol: str, warmup: int, iters: int, amp: bool = False,
+) -> dict:
+    """One speed row for the callable ``run`` on input ``x`` under ``protocol``."""
+    batch = x.shape[0]
+    if protocol == "minet-fps":
+        if iters <= warmup:
+            raise SodbenchError(
+                f"minet-fps needs --iters > --warmup (calls dropped); got {iters} and {warmup}"
+            )
+        with cudnn_benchmark(True):
+            seconds = time_calls(run, x, warmup=0, iters=iters, grad_mode=torch.no_grad, amp=amp)
+        kept = seconds[warmup:]
+        row = {"protocol": "minet-fps", "batch": batch, **summarize(kept, batch)}
+        row["fps"] = batch / statistics.fmean(kept)
+        row.update(iters=iters, dropped=warmup, statistic="batch / mean of kept calls")
+        return row
+    if protocol not in PROTOCOLS:
+        raise SodbenchError(f"unknown --protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    label = "latency" if protocol == "latency" and batch == 1 else "throughput"
+    seconds = time_calls(run, x, warmup=warmup, iters=iters, amp=amp)
+    row = {"protocol": label, "batch": batch, **summarize(seconds, batch)}
+    row.update(iters=iters, warmup=warmup, statistic="batch / median call time")
+    return row
