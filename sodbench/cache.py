@@ -1,0 +1,98 @@
+"""A per-(dataset, method) result cache, so re-running on unchanged folders is instant.
+
+Key: SHA-256 of the sodbench version, the profile, the metric set, the pairing options and,
+for every paired file, its name, size and modification time in nanoseconds. Sizes and
+mtimes (what ``make`` and ``rsync`` trust) cost one ``stat`` per file; content hashes would
+read every byte, which on SD-Saliency-900 costs about as much as decoding the PNGs and so
+would defeat the purpose. Rewriting a map in place changes its mtime; tools that preserve
+mtimes while changing bytes are the one blind spot, and ``--no-cache`` covers it.
+
+Each entry is one JSON file (full float64 precision, no pickle) written atomically as soon
+as its (dataset, method) finishes, which is also what lets an interrupted run resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sodbench import __version__
+from sodbench.results import atomic_write_text
+
+ENV_VAR = "SODBENCH_CACHE_DIR"
+DEFAULT_NAME = ".sodbench_cache"
+CACHE_FORMAT = "sodbench.cache"
+
+
+def default_cache_dir(json_output: str | os.PathLike | None) -> Path:
+    """``$SODBENCH_CACHE_DIR``, else ``.sodbench_cache/`` beside the JSON output (or here)."""
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    parent = Path(json_output).resolve().parent if json_output else Path.cwd()
+    return parent / DEFAULT_NAME
+
+
+def cache_key(files: list[Path], settings: dict) -> str:
+    """Hash of the file list (name, size, mtime) and the settings that change results."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"sodbench": __version__, **settings}, sort_keys=True).encode())
+    for path in files:
+        stat = path.stat()
+        digest.update(f"\0{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _file_name(dataset: str, method: str, key: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{dataset}__{method}")
+    return f"{safe}__{key[:24]}.json"
+
+
+def _to_jsonable(value):
+    if isinstance(value, dict):
+        return {k: _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist()}
+    return value
+
+
+def _from_jsonable(value):
+    if isinstance(value, dict):
+        if set(value) == {"__ndarray__"}:
+            return np.asarray(value["__ndarray__"], dtype=np.float64)
+        return {k: _from_jsonable(v) for k, v in value.items()}
+    return value
+
+
+class ResultCache:
+    """Entries of finished (dataset, method) evaluations under one folder."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+
+    def load(self, dataset: str, method: str, key: str) -> tuple[dict, pd.DataFrame] | None:
+        """The cached (entry, per-image frame), or None when absent or unreadable."""
+        path = self.folder / _file_name(dataset, method, key)
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if stored.get("format") != CACHE_FORMAT or stored.get("key") != key:
+            return None
+        frame = pd.DataFrame(stored["per_image"]["rows"], columns=stored["per_image"]["columns"])
+        return _from_jsonable(stored["entry"]), frame
+
+    def store(self, dataset: str, method: str, key: str, entry: dict, frame: pd.DataFrame):
+        """Persist one finished (dataset, method) atomically."""
+        stored = {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "entry": _to_jsonable(entry),
+            "per_image": {"columns": list(frame.columns), "rows": frame.values.tolist()},
+        }
+        text = json.dumps(stored, allow_nan=True)
+        atomic_write_text(self.folder / _file_name(dataset, method, key), text)

@@ -1,0 +1,131 @@
+"""``sodbench eval``: prediction folders -> results JSON, per-image CSV, curves, table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+
+from sodbench.errors import SodbenchError
+
+_CONFIGURABLE = ("profile", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
+                 "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix")
+
+
+def _parse_pred(values: tuple[str, ...]) -> dict[str, Path]:
+    preds: dict[str, Path] = {}
+    for value in values:
+        name, sep, folder = value.partition("=")
+        if not sep or not name or not folder:
+            raise SodbenchError(f"--pred {value!r}: write it as NAME=DIR, e.g. --pred MINet=out/")
+        if name in preds:
+            raise SodbenchError(f"--pred {name}: method given twice")
+        preds[name] = Path(folder)
+    return preds
+
+
+def _parse_metrics(value) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(item.strip() for item in items if item.strip()) or None
+
+
+def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
+    """Tasks and options from --config and/or --gt/--pred; the command line wins."""
+    from sodbench.evaluation import Task, default_dataset_name
+
+    if params["config"]:
+        if params["gt"] or params["pred"]:
+            raise SodbenchError("--config: give the folders in the config file, not --gt/--pred")
+        from sodbench.config import load_config
+
+        tasks, options = load_config(params["config"])
+        for key in _CONFIGURABLE:
+            if ctx.get_parameter_source(key) == ParameterSource.COMMANDLINE or key not in options:
+                options[key] = params[key]
+        if ctx.get_parameter_source("no_cache") != ParameterSource.COMMANDLINE:
+            options["no_cache"] = not options.get("cache", True)
+        else:
+            options["no_cache"] = params["no_cache"]
+        return tasks, options
+    if not params["gt"] or not params["pred"]:
+        raise SodbenchError("give --gt DIR and at least one --pred NAME=DIR (or --config FILE)")
+    gt_dir = Path(params["gt"])
+    dataset = params["dataset"] or default_dataset_name(gt_dir)
+    tasks = [Task(dataset, name, gt_dir, folder)
+             for name, folder in _parse_pred(params["pred"]).items()]
+    return tasks, dict(params)
+
+
+@click.command(name="eval")
+@click.option("--gt", type=click.Path(), help="Folder of ground-truth masks.")
+@click.option("--pred", multiple=True, metavar="NAME=DIR",
+              help="A method's prediction folder; repeat for several methods.")
+@click.option("--dataset", help="Dataset name in the results [default: GT folder's name].")
+@click.option("--config", type=click.Path(), help="TOML file: many datasets x methods.")
+@click.option("--profile", default="pysodmetrics", show_default=True,
+              help="Metric conventions (pysodmetrics, minet-tii2024, matlab).")
+@click.option("--metrics", help="Comma-separated metric keys [default: all].")
+@click.option("--jobs", type=int, help="Worker processes [default: all cores; 1: no pool].")
+@click.option("--json", "json", type=click.Path(), help="Write the results JSON here.")
+@click.option("--per-image", "per_image", type=click.Path(),
+              help="Write per-image scores as CSV here.")
+@click.option("--curves", type=click.Path(), help="Write the curves here (.csv or .npz).")
+@click.option("--on-missing", type=click.Choice(["error", "skip"]), default="error",
+              show_default=True,
+              help="skip: leave out GT without prediction, duplicate names, unreadable maps.")
+@click.option("--gt-prefix", default="", help="GT file names start with this.")
+@click.option("--gt-suffix", default="", help="GT names end with this (before the extension).")
+@click.option("--pred-prefix", default="", help="Prediction file names start with this.")
+@click.option("--pred-suffix", default="", help="Prediction names end with this.")
+@click.option("--no-cache", is_flag=True, help="Neither reuse nor store cached results.")
+@click.option("--cache-dir", type=click.Path(),
+              help="Cache folder [default: $SODBENCH_CACHE_DIR or .sodbench_cache/ "
+                   "beside --json].")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run from its finished (dataset, method) results.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+@click.pass_context
+def command(ctx: click.Context, **params) -> None:
+    """Evaluate prediction folders against ground-truth folders."""
+    from sodbench import cache as cache_module
+    from sodbench import eval_output
+    from sodbench.evaluation import Options, document, run
+    from sodbench.results import dump_results
+
+    tasks, settings = _settings(ctx, params)
+    options = Options(
+        profile=settings["profile"], metrics=_parse_metrics(settings["metrics"]),
+        on_missing=settings["on_missing"], gt_prefix=settings["gt_prefix"],
+        gt_suffix=settings["gt_suffix"], pred_prefix=settings["pred_prefix"],
+        pred_suffix=settings["pred_suffix"])
+    if settings["no_cache"] and params["resume"]:
+        raise SodbenchError("--resume needs the cache: drop --no-cache")
+    cache_dir = None
+    if not settings["no_cache"]:
+        cache_dir = settings["cache_dir"] or cache_module.default_cache_dir(settings["json"])
+    quiet = settings["quiet"]
+    progress = not quiet and sys.stderr.isatty()
+
+    results = run(tasks, options, jobs=settings["jobs"], cache_dir=cache_dir,
+                  progress=progress, on_entry=None)
+    resumed = sum(result.from_cache for result in results)
+    if params["resume"]:
+        click.echo(f"resumed {resumed} of {len(results)} (dataset, method) results "
+                   f"from {cache_dir}", err=True)
+    for result in results:
+        for note in result.entry["notes"]:
+            click.echo(f"warning: {result.entry['dataset']}/{result.entry['method']}: {note}",
+                       err=True)
+    entries = [result.entry for result in results]
+    if settings["json"]:
+        dump_results(document(results, options), settings["json"])
+    if settings["per_image"]:
+        eval_output.write_per_image(results, settings["per_image"])
+    if settings["curves"]:
+        eval_output.write_curves(entries, settings["curves"])
+    if not quiet:
+        click.echo(eval_output.terminal_table(entries, options.metrics))

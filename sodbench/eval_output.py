@@ -1,0 +1,112 @@
+"""What ``sodbench eval`` writes besides the results JSON: terminal table, CSVs, curves.
+
+Every file is written atomically (a temporary file renamed over the target), so an
+interrupted run never leaves a half-written output behind.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sodbench.errors import SodbenchError
+from sodbench.evaluation import EntryResult
+from sodbench.results import LOWER_IS_BETTER, METRIC_KEYS, atomic_write_text
+
+#: Columns of the terminal table when every metric was computed (the rest is in the JSON).
+TERMINAL_METRICS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
+                    "IoU", "OR", "PFOM")
+CURVE_NAMES = ("precision", "recall", "F", "E", "IoU", "Dice")
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nan"
+    return f"{value:.4f}"
+
+
+def terminal_table(entries: list[dict], metrics=None) -> str:
+    """Plain-text table, one row per (dataset, method), 4 decimals, coverage column."""
+    present = [k for k in METRIC_KEYS if any(k in e["metrics"] for e in entries)]
+    keys = [k for k in present if (k in metrics if metrics else k in TERMINAL_METRICS)]
+    header = ["dataset", "method", "images"] + [
+        k + ("↓" if k in LOWER_IS_BETTER else "↑") for k in keys]
+    rows = []
+    for entry in entries:
+        counts = entry["counts"]
+        rows.append([entry["dataset"], entry["method"],
+                     f"{counts['n_evaluated']}/{counts['n_gt']}"]
+                    + [_cell(entry["metrics"].get(k)) for k in keys])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w)
+                       for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+             for row in [header, *rows]]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
+def per_image_frame(results: list[EntryResult]) -> pd.DataFrame:
+    """All per-image rows with ``dataset`` and ``method`` columns in front."""
+    frames = [r.per_image.assign(dataset=r.entry["dataset"], method=r.entry["method"],
+                                 coverage=r.entry["counts"]["coverage"]) for r in results]
+    frame = pd.concat(frames, ignore_index=True)
+    first = ["dataset", "method", "coverage", "name"]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def write_per_image(results: list[EntryResult], path: str | os.PathLike) -> None:
+    """Per-image CSV (17 significant digits: floats round-trip exactly)."""
+    buffer = io.StringIO()
+    per_image_frame(results).to_csv(buffer, index=False, float_format="%.17g")
+    atomic_write_text(path, buffer.getvalue())
+
+
+def write_curves(entries: list[dict], path: str | os.PathLike) -> None:
+    """Curves as long CSV (one row per dataset, method, threshold) or ``.npz``.
+
+    ``.npz`` keys are ``threshold``, ``<dataset>/<method>/<curve>`` and
+    ``<dataset>/<method>/coverage`` (n evaluated, n GT); every curve has 256 values in
+    ascending threshold order (index t is threshold t/255). The CSV has a coverage column.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        arrays = {"threshold": np.arange(256)}
+        for entry in entries:
+            counts = entry["counts"]
+            arrays[f"{entry['dataset']}/{entry['method']}/coverage"] = np.array(
+                [counts["n_evaluated"], counts["n_gt"]])
+            for name in CURVE_NAMES:
+                if name in entry["curves"]:
+                    arrays[f"{entry['dataset']}/{entry['method']}/{name}"] = np.asarray(
+                        entry["curves"][name], dtype=np.float64)
+        _atomic_npz(path, arrays)
+        return
+    if path.suffix.lower() != ".csv":
+        raise SodbenchError(f"--curves {path}: use a .csv or .npz file name")
+    frames = []
+    for entry in entries:
+        columns = {name: np.asarray(entry["curves"][name], dtype=np.float64)
+                   for name in CURVE_NAMES if name in entry["curves"]}
+        frames.append(pd.DataFrame({"dataset": entry["dataset"], "method": entry["method"],
+                                    "coverage": entry["counts"]["coverage"],
+                                    "threshold": np.arange(256), **columns}))
+    buffer = io.StringIO()
+    pd.concat(frames, ignore_index=True).to_csv(buffer, index=False, float_format="%.17g")
+    atomic_write_text(path, buffer.getvalue())
+
+
+def _atomic_npz(path: Path, arrays: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

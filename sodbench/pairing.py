@@ -1,0 +1,162 @@
+"""Pairing GT masks with predictions by file name, strictly by default.
+
+A file ``<prefix><stem><suffix><.ext>`` has the shared name ``stem``; ``.ext`` is any of
+:data:`sodbench.io.MAP_EXTENSIONS` (case-insensitive), so ``In_1.bmp``, ``In_1.png`` and
+``In_1.jpg`` all pair on ``In_1``. A suffix that ends with an extension (``"_sal.png"``, the
+PySODEvalToolkit way) must match the whole file name instead. Other files are ignored.
+
+Unlike PySODEvalToolkit, which scores the name intersection silently, a GT name without a
+prediction or two files with one name stop the run unless ``on_missing="skip"``; predictions
+without a GT are reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sodbench.errors import SodbenchError
+from sodbench.io import MAP_EXTENSIONS
+
+ON_MISSING = ("error", "skip")
+_SHOWN = 5
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key that puts ``In_2`` before ``In_10``."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def shorten(names, limit: int = _SHOWN) -> str:
+    """``a, b, c, ... (+12 more)``: a list of names that fits on one line."""
+    names = list(names)
+    shown = ", ".join(str(name) for name in names[:limit])
+    return shown + (f", ... (+{len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _shared_name(file_name: str, prefix: str, suffix: str) -> str | None:
+    stem, ext = os.path.splitext(file_name)
+    if ext.lower() not in MAP_EXTENSIONS or file_name.startswith("."):
+        return None
+    if os.path.splitext(suffix)[1].lower() in MAP_EXTENSIONS:
+        stem = file_name
+    if not (stem.startswith(prefix) and stem.endswith(suffix)):
+        return None
+    name = stem[len(prefix): len(stem) - len(suffix)]
+    return name or None
+
+
+def list_maps(
+    folder: str | os.PathLike, *, prefix: str = "", suffix: str = "", option: str = "--gt"
+) -> tuple[dict[str, Path], dict[str, list[Path]]]:
+    """Map shared name -> file for the maps in ``folder``, and the names held by several files.
+
+    Raises :class:`SodbenchError` when the folder does not exist or holds no matching map
+    (``option`` names the command-line option the folder came from).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "no such folder"
+        raise SodbenchError(f"{option} {folder}: {what}")
+    found: dict[str, list[Path]] = {}
+    for entry in os.scandir(folder):
+        name = _shared_name(entry.name, prefix, suffix)
+        if name is not None and entry.is_file():
+            found.setdefault(name, []).append(Path(entry.path))
+    if not found:
+        rule = f" named {prefix!r}+name+{suffix!r}" if prefix or suffix else ""
+        raise SodbenchError(
+            f"{option} {folder}: no maps{rule} ({' '.join(MAP_EXTENSIONS)}) in this folder"
+        )
+    unique = {name: paths[0] for name, paths in found.items() if len(paths) == 1}
+    duplicates = {name: sorted(paths) for name, paths in found.items() if len(paths) > 1}
+    return unique, duplicates
+
+
+@dataclass
+class Pairing:
+    """The evaluated pairs of one (dataset, method) and everything that was left out."""
+
+    pairs: list[tuple[str, Path, Path]]
+    n_gt: int
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        """One line per kind of omission (empty when every GT has exactly one prediction)."""
+        notes = []
+        if self.missing:
+            notes.append(f"{len(self.missing)} GT maps without prediction were skipped: "
+                         f"{shorten(self.missing)}")
+        if self.duplicates:
+            notes.append(f"{len(self.duplicates)} names held by several files were skipped: "
+                         f"{shorten(self.duplicates)}")
+        if self.extra:
+            notes.append(f"{len(self.extra)} predictions have no GT and were ignored: "
+                         f"{shorten(self.extra)}")
+        return notes
+
+
+def _duplicate_error(duplicates: dict[str, list[Path]], option: str) -> SodbenchError:
+    name, paths = next(iter(sorted(duplicates.items())))
+    more = f" (and {len(duplicates) - 1} more names)" if len(duplicates) > 1 else ""
+    return SodbenchError(
+        f"{option}: {len(paths)} files share the name {name!r}: "
+        f"{', '.join(str(path) for path in paths)}{more}; remove one or use --on-missing skip"
+    )
+
+
+def pair_folders(
+    gt_dir: str | os.PathLike,
+    pred_dir: str | os.PathLike,
+    *,
+    method: str = "pred",
+    gt_prefix: str = "",
+    gt_suffix: str = "",
+    pred_prefix: str = "",
+    pred_suffix: str = "",
+    on_missing: str = "error",
+) -> Pairing:
+    """Pair the GT maps of ``gt_dir`` with the predictions of ``pred_dir`` by shared name.
+
+    Pairs come in natural name order. With ``on_missing="error"`` a GT name without a
+    prediction, or a name held by two files in either folder, raises :class:`SodbenchError`
+    naming the files; with ``"skip"`` those names are left out and listed in
+    :meth:`Pairing.notes`.
+    """
+    if on_missing not in ON_MISSING:
+        raise SodbenchError(f"--on-missing {on_missing!r}: choose one of {', '.join(ON_MISSING)}")
+    gt, gt_dups = list_maps(gt_dir, prefix=gt_prefix, suffix=gt_suffix, option="--gt")
+    pred_option = f"--pred {method}={pred_dir}"
+    pred, pred_dups = list_maps(pred_dir, prefix=pred_prefix, suffix=pred_suffix,
+                                option=pred_option)
+    strict = on_missing == "error"
+    if strict and gt_dups:
+        raise _duplicate_error(gt_dups, f"--gt {gt_dir}")
+    if strict and pred_dups:
+        raise _duplicate_error(pred_dups, pred_option)
+    gt_names = set(gt) | set(gt_dups)
+    common = sorted(set(gt) & set(pred), key=natural_key)
+    if not common:
+        raise SodbenchError(
+            f"{pred_option}: no prediction name matches a GT name in {gt_dir} "
+            f"(GT e.g. {min(gt_names, key=natural_key)!r}, prediction e.g. "
+            f"{min(set(pred) | set(pred_dups), key=natural_key)!r}); "
+            "check --gt-prefix/--gt-suffix/--pred-prefix/--pred-suffix"
+        )
+    missing = sorted(set(gt) - set(pred) - set(pred_dups), key=natural_key)
+    if strict and missing:
+        raise SodbenchError(
+            f"{pred_option}: {len(missing)} of {len(gt_names)} GT maps have no prediction: "
+            f"{shorten(missing)}; use --on-missing skip to evaluate the others"
+        )
+    return Pairing(
+        pairs=[(name, gt[name], pred[name]) for name in common],
+        n_gt=len(gt_names),
+        missing=missing,
+        extra=sorted(set(pred) - gt_names, key=natural_key),
+        duplicates=sorted((set(gt_dups) | set(pred_dups)) & gt_names, key=natural_key),
+    )
