@@ -1,0 +1,9 @@
+"""SOD metrics as pure functions on numpy arrays, batched over N x H x W.
+
+One module per family: :mod:`.mae`, :mod:`.smeasure`, :mod:`.wfmeasure`, :mod:`.emeasure`,
+:mod:`.fmeasure` (precision, recall, F, IoU, Dice from the threshold counts of :mod:`.counts`),
+:mod:`.iou` (soft IoU), :mod:`.overlap` (OR) and :mod:`.pfom`. Each returns a float64 array with
+one value per image (curves: N x 256, ascending thresholds). Input rules: :mod:`._input`.
+Which map each metric sees (raw or min-max) is the profile's choice (:mod:`sodbench.profiles`);
+:class:`sodbench.Evaluator` applies it and averages over images.
+"""

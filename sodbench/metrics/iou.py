@@ -1,0 +1,33 @@
+"""Soft IoU of a grey map: the "IoU" column of the defect-SOD tables (MINet, IEEE TII 2024).
+
+``sum(P G) / (sum(P) + sum(G) - sum(P G))`` per image on the raw map P = p/255, i.e. one minus
+the IoU loss of BASNet-derived code (``pytorch_iou`` in SongGuorong/EDRNet, zxforchid/DACNet).
+Reproduces MINet's published 0.8123 (spec sec. 4: 0.812269 from the released weights).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sodbench.metrics._input import prepare
+from sodbench.metrics.counts import divide
+
+
+def soft_iou(pred, gt) -> np.ndarray:
+    """Per-image soft IoU; 0 when prediction and GT are both empty (0/0), as count IoU is.
+
+    Parameters
+    ----------
+    pred : array_like, (H, W) or (N, H, W)
+        Map in [0, 1] (uint8 is divided by 255; no min-max).
+    gt : array_like, same shape
+        Ground truth mask.
+    """
+    return _soft_iou(*prepare(pred, gt))
+
+
+def _soft_iou(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    n = len(pred)
+    intersection = np.where(gt, pred, 0).reshape(n, -1).sum(axis=1)
+    total = pred.reshape(n, -1).sum(axis=1) + gt.reshape(n, -1).sum(axis=1)
+    return divide(intersection, total - intersection)

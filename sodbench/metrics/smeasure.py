@@ -1,0 +1,131 @@
+"""S-measure (Fan et al., "Structure-measure: A new way to evaluate foreground maps", ICCV 2017).
+
+Reference implementations: ``py_sod_metrics.Smeasure`` (sod_metrics.py, PySODMetrics 1.6.2) and
+Fan's Matlab code (DengPingFan/S-measure: StructureMeasure.m, S_object.m, S_region.m).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sodbench.metrics._input import EPS, image_mean, prepare
+
+
+def smeasure(pred, gt, *, alpha: float = 0.5, centroid: str = "half_even",
+             clamp: bool = True) -> np.ndarray:
+    """Per-image S-measure ``alpha * S_object + (1 - alpha) * S_region``.
+
+    Parameters
+    ----------
+    pred : array_like, (H, W) or (N, H, W)
+        Map in [0, 1] (PySODMetrics scores the min-max normalised map).
+    gt : array_like, same shape
+        Ground truth mask.
+    alpha : float
+        Weight of the object term (0.5 in the paper).
+    centroid : {"half_even", "half_away"}
+        Rounding of the GT centroid. ``"half_even"``: PySODMetrics' ``np.round`` of the 0-based
+        mean, then + 1. ``"half_away"``: Matlab's ``round`` of the 1-based mean
+        (``floor(m + 0.5)``). They differ only when a 0-based mean is k + 0.5 with k even.
+    clamp : bool
+        Clamp the score at 0 (PySODMetrics ``np.maximum(0, .)``); Fan's StructureMeasure.m does not.
+
+    Returns
+    -------
+    numpy.ndarray, (N,)
+        float64 per image; 1 - mean(P) for an empty GT, mean(P) for a full one.
+
+    Notes
+    -----
+    When the GT foreground lies entirely in the last row or column, one quadrant of the region
+    term is empty. Both references then return NaN (0/0 in the SSIM of an empty block); here
+    the empty quadrant contributes 0, which is what its area weight of 0 implies.
+    """
+    pred, gt = prepare(pred, gt)
+    return _smeasure(pred, gt, alpha=alpha, centroid=centroid, clamp=clamp)
+
+
+def _smeasure(pred, gt, *, alpha=0.5, centroid="half_even", clamp=True):
+    fg_fraction = image_mean(gt)
+    pred_mean = image_mean(pred)
+    score = np.where(fg_fraction == 0, 1 - pred_mean, pred_mean)
+    mixed = np.flatnonzero((fg_fraction != 0) & (fg_fraction != 1))
+    if len(mixed):
+        p, g, y = pred[mixed], gt[mixed], fg_fraction[mixed]
+        combined = _object(p, g, y) * alpha + _region(p, g, centroid) * (1 - alpha)
+        score[mixed] = np.maximum(0, combined) if clamp else combined
+    return score
+
+
+def _object_term(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``2 m / (m^2 + 1 + std + EPS)`` of ``values[mask]`` per image (std with ddof 1)."""
+    count = mask.reshape(len(mask), -1).sum(axis=1)
+    mean = np.where(mask, values, 0).reshape(len(mask), -1).sum(axis=1) / count
+    deviation = np.where(mask, values - mean[:, None, None], 0)
+    squares = (deviation * deviation).reshape(len(mask), -1).sum(axis=1)
+    std = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), 0)
+    return 2 * mean / (np.power(mean, 2) + 1 + std + EPS)
+
+
+def _object(pred, gt, fg_fraction):
+    fg = _object_term(pred, gt) * fg_fraction
+    bg = _object_term(1 - pred, ~gt) * (1 - fg_fraction)
+    return fg + bg
+
+
+def _centroids(gt: np.ndarray, centroid: str) -> tuple[np.ndarray, np.ndarray]:
+    """1-based (row, column) split points X, Y of Fan's S_region.m, per image."""
+    count = gt.reshape(len(gt), -1).sum(axis=1)
+    rows = gt.sum(axis=2) @ np.arange(gt.shape[1])
+    cols = gt.sum(axis=1) @ np.arange(gt.shape[2])
+    mean_row, mean_col = rows / count, cols / count
+    if centroid == "half_even":
+        return np.round(mean_row).astype(int) + 1, np.round(mean_col).astype(int) + 1
+    if centroid == "half_away":
+        return (np.floor(mean_row + 1 + 0.5).astype(int),
+                np.floor(mean_col + 1 + 0.5).astype(int))
+    raise ValueError(f"centroid must be 'half_even' or 'half_away', not {centroid!r}")
+
+
+def _region(pred, gt, centroid):
+    """Area-weighted SSIM of the four blocks around the GT centroid, per image.
+
+    A loop over images: the blocks have a different size in every image and NumPy's own
+    reductions on each block keep the sums identical to the reference.
+    """
+    height, width = gt.shape[1:]
+    area = height * width
+    split_rows, split_cols = _centroids(gt, centroid)
+    scores = np.empty(len(gt))
+    for index, (cy, cx) in enumerate(zip(split_rows.tolist(), split_cols.tolist(), strict=True)):
+        p, g = pred[index], gt[index]
+        w_lt = cx * cy / area
+        w_rt = cy * (width - cx) / area
+        w_lb = (height - cy) * cx / area
+        w_rb = 1 - w_lt - w_rt - w_lb
+        scores[index] = (
+            _ssim(p[:cy, :cx], g[:cy, :cx]) * w_lt
+            + _ssim(p[:cy, cx:], g[:cy, cx:]) * w_rt
+            + _ssim(p[cy:, :cx], g[cy:, :cx]) * w_lb
+            + _ssim(p[cy:, cx:], g[cy:, cx:]) * w_rb
+        )
+    return scores
+
+
+def _ssim(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Fan's block SSIM (S_region.m ``ssim``); an empty block scores 0 (its weight is 0)."""
+    n = pred.size
+    if n == 0:
+        return 0.0
+    x = np.mean(pred)
+    y = np.mean(gt)
+    dx = pred - x
+    dy = gt - y
+    sigma_x = np.sum(dx**2) / (n - 1 + EPS)
+    sigma_y = np.sum(dy**2) / (n - 1 + EPS)
+    sigma_xy = np.sum(dx * dy) / (n - 1 + EPS)
+    a = 4 * x * y * sigma_xy
+    b = (x**2 + y**2) * (sigma_x + sigma_y)
+    if a != 0:
+        return a / (b + EPS)
+    return 1.0 if b == 0 else 0.0
