@@ -1,0 +1,37 @@
+"""``sodbench check``: exit 1 when metrics drift from a baseline results file (for CI)."""
+
+from __future__ import annotations
+
+import click
+
+from sodbench import check
+from sodbench.errors import SodbenchError
+from sodbench.results import load_results
+
+
+@click.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.option("--baseline", required=True, type=click.Path(dir_okay=False),
+              help="The results file the numbers must still match.")
+@click.option("--atol", default=1e-4, show_default=True, help="Absolute tolerance.")
+@click.option("--rtol", default=0.0, show_default=True,
+              help="Relative tolerance (of the baseline value).")
+@click.option("--metrics", metavar="LIST",
+              help="Comma-separated metrics to compare [default: all on either side].")
+def command(results, baseline, atol, rtol, metrics):
+    """Compare RESULTS.json with --baseline: exit 0 within tolerance, 1 on drift, 2 on bad input."""
+    drift, compared = check.compare(
+        load_results(results), load_results(baseline), atol=atol, rtol=rtol,
+        metrics=[name for name in metrics.split(",") if name.strip()] if metrics else None,
+        labels=(results, baseline),
+    )
+    rule = f"atol={atol:g}, rtol={rtol:g}"
+    if drift.empty:
+        click.echo(f"ok: {compared} values within {rule} of {baseline}")
+        return
+    click.echo(check.format_drift(drift))
+    # A SodbenchError is how a command sets the CLI's exit status (here 1, "drifted").
+    raise SodbenchError(
+        f"drift: {len(drift)} of {compared} values moved beyond {rule} from {baseline}",
+        exit_code=1,
+    )

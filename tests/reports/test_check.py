@@ -1,0 +1,83 @@
+"""`sodbench check`: exit codes 0 / 1 / 2 and the drift table."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import entry
+
+from sodbench.check import compare
+from sodbench.cli import main
+from sodbench.results import load_results
+
+BASE = [entry("SD-900", "A", MAE=0.0150, Sm=0.9000), entry("SD-900", "B", MAE=0.0200, Sm=0.8)]
+
+
+def moved(changes=None):
+    """A copy of BASE with {(method, metric): new value} applied."""
+    entries = [entry("SD-900", "A", MAE=0.0150, Sm=0.9000), entry("SD-900", "B", MAE=0.0200,
+                                                                   Sm=0.8)]
+    for (method, key), value in (changes or {}).items():
+        next(e for e in entries if e["method"] == method)["metrics"][key] = value
+    return entries
+
+
+def run_check(write_results, current, *args):
+    base = write_results(BASE, "base.json")
+    new = write_results(current, "new.json")
+    return main(["check", str(new), "--baseline", str(base), *args])
+
+
+def test_identical_is_ok(capsys, write_results):
+    assert run_check(write_results, moved()) == 0
+    assert "ok: 4 values within atol=0.0001" in capsys.readouterr().out
+
+
+def test_within_atol_is_ok_and_beyond_is_drift(capsys, write_results):
+    assert run_check(write_results, moved({("A", "MAE"): 0.01509})) == 0
+    capsys.readouterr()
+    assert run_check(write_results, moved({("A", "MAE"): 0.01512, ("B", "Sm"): 0.7})) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].split() == ["metric", "dataset", "method", "old", "new", "diff"]
+    assert lines[1].split() == ["MAE", "SD-900", "A", "0.015", "0.01512", "+0.00012"]
+    assert lines[2].split() == ["Sm", "SD-900", "B", "0.8", "0.7", "-0.1"]
+    assert len(lines) == 3
+    assert captured.err.startswith("error: drift: 2 of 4 values moved beyond atol=0.0001")
+
+
+def test_rtol_and_metric_selection(capsys, write_results):
+    current = moved({("B", "Sm"): 0.79})
+    assert run_check(write_results, current, "--rtol", "0.02") == 0
+    assert run_check(write_results, current, "--metrics", "MAE") == 0
+    assert run_check(write_results, current, "--metrics", "SM") == 1
+
+
+def test_nan_handling(write_results):
+    base = load_results(write_results([entry("D", "A", PFOM=None, MAE=0.1)]))
+    same = load_results(write_results([entry("D", "A", PFOM=None, MAE=0.1)], "same.json"))
+    now_number = load_results(write_results([entry("D", "A", PFOM=0.5, MAE=0.1)], "n.json"))
+    assert compare(same, base)[0].empty
+    drift, compared = compare(now_number, base)
+    assert compared == 2 and drift["metric"].tolist() == ["PFOM"]
+
+
+@pytest.mark.parametrize("current, args, message", [
+    ([BASE[0]], [], "only in"),
+    ([*BASE, entry("SD-900", "C", MAE=0.1, Sm=0.5)], [], "only in"),
+    (moved({("A", "wF"): 0.8}), [], "metric wF of (SD-900, A) is missing in"),
+    (moved(), ["--metrics", "maxF"], "missing in"),
+    (moved(), ["--atol", "-1"], "must not be negative"),
+])
+def test_unusable_input_exits_2(capsys, write_results, current, args, message):
+    assert run_check(write_results, current, *args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_or_foreign_file_exits_2(capsys, write_results, tmp_path):
+    base = write_results(BASE, "base.json")
+    assert main(["check", str(tmp_path / "nope.json"), "--baseline", str(base)]) == 2
+    assert "no such results file" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    other.write_text('{"format": "sodbench.profile"}')
+    assert main(["check", str(other), "--baseline", str(base)]) == 2
+    assert "not a sodbench results file" in capsys.readouterr().err
