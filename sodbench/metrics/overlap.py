@@ -14,39 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.errors import SodbenchError
+from sodbench.metrics._input import check_pair, im2double
+from sodbench.metrics.counts import divide
 
 GT_LEVEL = 25
 """SMD's ``GT > 25`` on the uint8 ground truth (about 0.1 of the range)."""
-
-
-def im2double(image: np.ndarray) -> np.ndarray:
-    """Matlab ``im2double``: uint8 / 255, uint16 / 65535, bool as 0/1, floats as float64."""
-    image = np.asarray(image)
-    if image.dtype == np.uint8:
-        return image / 255.0
-    if image.dtype == np.uint16:
-        return image / 65535.0
-    if image.dtype == np.bool_ or np.issubdtype(image.dtype, np.floating):
-        return image.astype(np.float64)
-    raise SodbenchError(
-        f"unsupported map dtype {image.dtype}: pass uint8, uint16, bool or float in [0, 1]"
-    )
-
-
-def as_batch(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (N, H, W) views of one (H, W) pair or an (N, H, W) batch of equal shapes."""
-    pred, gt = np.asarray(pred), np.asarray(gt)
-    if pred.shape != gt.shape:
-        raise SodbenchError(
-            f"prediction shape {pred.shape} differs from ground-truth shape {gt.shape}: "
-            "resize the prediction to the GT size first"
-        )
-    if pred.ndim not in (2, 3):
-        raise SodbenchError(f"expected an (H, W) map or an (N, H, W) batch, got shape {pred.shape}")
-    if pred.ndim == 2:
-        return pred[None], gt[None]
-    return pred, gt
 
 
 def minmax_im2uint8(image: np.ndarray) -> np.ndarray:
@@ -72,19 +44,11 @@ def smd_adaptive_mask(fg8: np.ndarray) -> np.ndarray:
     return fg8 >= threshold[..., None, None]
 
 
-def _ratio(intersection: np.ndarray, union: np.ndarray) -> np.ndarray:
-    """``intersection / union``, or 0 where nothing overlaps (SMD's ``if intersection ~= 0``)."""
-    out = np.zeros(intersection.shape, dtype=np.float64)
-    hit = intersection != 0
-    np.divide(intersection, union, out=out, where=hit)
-    return out
-
-
-def _prepare(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pred, gt = as_batch(pred, gt)
-    fg8 = minmax_im2uint8(im2double(pred))
-    gt_mask = minmax_im2uint8(im2double(gt)) > GT_LEVEL
-    return fg8, gt_mask
+def _prepare(pred, gt) -> tuple[np.ndarray, np.ndarray]:
+    """SMD's uint8 prediction and ``GT8 > 25`` mask, both N x H x W."""
+    pred, gt = im2double(pred), im2double(gt, "ground truth")
+    check_pair(pred, gt)
+    return minmax_im2uint8(pred), minmax_im2uint8(gt) > GT_LEVEL
 
 
 def overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -93,7 +57,7 @@ def overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     Per image: min-max normalise prediction and GT, re-quantise both with ``im2uint8``,
     binarise the prediction at twice its mean grey level (``>=``, no clamp: a map whose
     mean exceeds 127.5 has no positive pixel), take ``GT8 > 25`` as the object, and score
-    ``|B & G| / |B | G|``, 0 when ``B & G`` is empty.
+    ``|B & G| / |B | G|``, 0 when ``B & G`` is empty (SMD's ``if intersection ~= 0``).
 
     Parameters
     ----------
@@ -121,7 +85,7 @@ def overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     positive = smd_adaptive_mask(fg8)
     intersection = np.count_nonzero(positive & gt_mask, axis=(1, 2))
     union = np.count_nonzero(positive | gt_mask, axis=(1, 2))
-    return _ratio(intersection, union)
+    return divide(intersection, union)
 
 
 def overlap_ratio_curve(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -147,4 +111,4 @@ def overlap_ratio_curve(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     positive = np.cumsum(hist_all[:, ::-1], axis=1)[:, ::-1]
     intersection = np.cumsum(hist_gt[:, ::-1], axis=1)[:, ::-1]
     union = positive + np.count_nonzero(inside, axis=1)[:, None] - intersection
-    return _ratio(intersection, union)
+    return divide(intersection, union)

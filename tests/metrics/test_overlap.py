@@ -5,42 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from scipy import ndimage
+from synthetic import spec_pair
 
 from sodbench.errors import SodbenchError
 from sodbench.metrics.overlap import overlap_ratio, overlap_ratio_curve
 
 METHODS = ("BC", "FT", "HC", "MCITF", "RCRR", "SMD")
-
-
-def spec_pair(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The synthetic (pred_u8, gt_u8) pair of metrics-spec.md section 6, draws in its order."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:200, 0:200].astype(float)
-    if seed < 10:
-        cy, cx = rng.uniform(50, 150, 2)
-        ay, ax = rng.uniform(10, 40, 2)
-        th = rng.uniform(0, np.pi)
-        u = (xx - cx) * np.cos(th) + (yy - cy) * np.sin(th)
-        v = -(xx - cx) * np.sin(th) + (yy - cy) * np.cos(th)
-        gt = (u / ax) ** 2 + (v / ay) ** 2 <= 1
-    elif seed < 18:
-        p0 = rng.uniform(20, 180, 2)
-        p1 = rng.uniform(20, 180, 2)
-        hw = rng.uniform(1.0, 2.5)
-        seg = p1 - p0
-        rel_y, rel_x = yy - p0[0], xx - p0[1]
-        t = np.clip((rel_y * seg[0] + rel_x * seg[1]) / (seg @ seg), 0.0, 1.0)
-        gt = np.hypot(rel_y - t * seg[0], rel_x - t * seg[1]) <= hw
-    else:
-        gt = np.zeros((200, 200), dtype=bool)
-    dy, dx = rng.integers(-3, 4, 2)
-    sigma = rng.uniform(1.0, 3.0)
-    gain = rng.uniform(0.7, 1.0)
-    soft = ndimage.gaussian_filter(np.roll(gt.astype(float), (dy, dx), (0, 1)), sigma=sigma)
-    noise = 0.2 * ndimage.gaussian_filter(rng.normal(0.0, 1.0, (200, 200)), sigma=2.0)
-    pred_u8 = np.round(np.clip(gain * soft + noise, 0, 1) * 255).astype(np.uint8)
-    return pred_u8, gt.astype(np.uint8) * 255
 
 
 def matlab_or(pred_u8: np.ndarray, gt_u8: np.ndarray, threshold: float | None = None) -> float:
@@ -129,12 +99,14 @@ def test_input_dtypes_are_im2double():
 
 
 def test_invalid_shapes_raise_one_line_errors():
-    with pytest.raises(SodbenchError, match="differs from ground-truth shape"):
+    with pytest.raises(SodbenchError, match="differs from ground truth shape"):
         overlap_ratio(np.zeros((4, 4)), np.zeros((4, 5)))
-    with pytest.raises(SodbenchError, match=r"\(N, H, W\)"):
+    with pytest.raises(SodbenchError, match="N x H x W"):
         overlap_ratio(np.zeros(4), np.zeros(4))
-    with pytest.raises(SodbenchError, match="unsupported map dtype int32"):
+    with pytest.raises(SodbenchError, match="prediction has dtype int32"):
         overlap_ratio(np.zeros((4, 4), dtype=np.int32), np.zeros((4, 4)))
+    with pytest.raises(SodbenchError, match="ground truth is float with values up to 255"):
+        overlap_ratio(np.zeros((4, 4)), np.full((4, 4), 255.0))
 
 
 @pytest.mark.parametrize(
