@@ -1,0 +1,75 @@
+"""Property tests (hypothesis): perfect predictions, bounds, invariance to affine rescaling."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sodbench import Evaluator
+from sodbench.metrics._input import minmax
+from sodbench.metrics.mae import mae
+from sodbench.metrics.smeasure import smeasure
+from sodbench.metrics.wfmeasure import weighted_fmeasure
+from sodbench.results import METRIC_KEYS
+
+CORE = [key for key in METRIC_KEYS if key not in ("OR", "PFOM")]
+shapes = st.tuples(st.integers(3, 24), st.integers(3, 24))
+masks = shapes.flatmap(lambda shape: arrays(bool, shape))
+maps = shapes.flatmap(
+    lambda shape: st.tuples(arrays(np.uint8, shape), arrays(bool, shape))
+)
+# distinct values: Fan's block SSIM scores a constant block 1 or 0 depending on an exact zero
+# variance, which a rescaled copy of a constant block need not keep
+distinct_maps = shapes.flatmap(
+    lambda shape: st.tuples(
+        arrays(np.float64, shape, elements=st.floats(0, 1), unique=True), arrays(bool, shape)
+    )
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(masks)
+def test_perfect_prediction_scores_best(mask):
+    if mask.all() or not mask.any():
+        return
+    evaluator = Evaluator(metrics=CORE)
+    evaluator.update(mask.astype(np.uint8) * 255, mask.astype(np.uint8) * 255)
+    results = evaluator.compute()
+    assert results["MAE"] == 0
+    # mean* average over all thresholds (t = 0 marks every pixel), so only these reach 1
+    for key in ("Sm", "wF", "maxF", "maxE", "maxIoU", "maxDice", "adpF", "adpE", "adpIoU",
+                "adpDice", "IoU"):
+        best = mask.size / (mask.size - 1) if key.endswith("E") else 1.0  # E: sum / (N - 1)
+        assert abs(results[key] - best) < 1e-9, key
+
+
+@settings(max_examples=40, deadline=None)
+@given(maps)
+def test_scores_are_bounded(pair):
+    pred, gt = pair
+    evaluator = Evaluator(metrics=CORE)
+    evaluator.update(pred, gt.astype(np.uint8) * 255)
+    results = evaluator.compute()
+    # E divides by H*W - 1 (Fan's Enhancedmeasure.m), so it reaches H*W / (H*W - 1) on an
+    # empty GT predicted empty; every other score lies in [0, 1]
+    e_bound = pred.size / (pred.size - 1)
+    for key in CORE:
+        bound = e_bound if key.endswith("E") else 1.0
+        assert -1e-12 <= results[key] <= bound + 1e-9, key
+    for name, curve in results["curves"].items():
+        bound = e_bound if name == "E" else 1.0
+        assert ((curve >= 0) & (curve <= bound + 1e-9)).all(), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(distinct_maps, st.floats(0.01, 1.0), st.floats(0.0, 1.0))
+def test_normalised_metrics_ignore_affine_rescaling(pair, scale, offset):
+    base, gt = pair
+    shifted = base * scale + offset * (1 - scale)  # still within [0, 1]
+    if base.max() == base.min():
+        return
+    for function in (mae, smeasure, weighted_fmeasure):
+        np.testing.assert_allclose(
+            function(minmax(shifted[None]), gt), function(minmax(base[None]), gt),
+            atol=1e-9, rtol=0,
+        )

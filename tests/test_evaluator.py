@@ -1,0 +1,165 @@
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sodbench import Evaluator
+from sodbench.errors import SodbenchError
+from sodbench.metrics import pfom as pfom_module
+from sodbench.metrics._input import im2double, minmax
+from sodbench.metrics.overlap import overlap_ratio
+from sodbench.profiles import PROFILES, get_profile
+from sodbench.results import METRIC_KEYS
+
+sys.path.insert(0, str(Path(__file__).parent / "metrics"))
+from synthetic import spec_pair, spec_set  # noqa: E402
+
+CORE = [key for key in METRIC_KEYS if key not in ("OR", "PFOM")]
+
+
+@pytest.fixture(scope="module")
+def spec_data():
+    return spec_set()
+
+
+def test_dataset_anchors(spec_data):
+    evaluator = Evaluator()
+    evaluator.update(*spec_data)
+    results = evaluator.compute()
+    anchors = {"MAE": 0.035434, "Sm": 0.769639, "wF": 0.371304, "maxF": 0.655204,
+               "meanF": 0.540164, "maxE": 0.984838, "meanE": 0.817024, "adpF": 0.399948,
+               "adpE": 0.648729, "adpIoU": 0.371484}
+    assert {key: round(results[key], 6) for key in anchors} == anchors
+    assert set(results) == set(METRIC_KEYS) | {"curves"}
+    assert all(type(results[key]) is float for key in METRIC_KEYS)
+    assert set(results["curves"]) == {"precision", "recall", "F", "E", "IoU", "Dice"}
+    assert all(curve.shape == (256,) for curve in results["curves"].values())
+    # ascending thresholds: recall falls from 1 at t = 0
+    assert results["curves"]["recall"][0] == pytest.approx(18 / 20)
+
+
+def test_per_image_anchors():
+    expected = {
+        3: {"MAE": 0.026006, "Sm": 0.965005, "wF": 0.769894, "adpE": 0.985998, "adpF": 0.911654,
+            "adpIoU": 0.888116, "IoU": 0.598476, "OR": 0.888116, "PFOM": 0.768526},
+        12: {"MAE": 0.037508, "Sm": 0.602887, "wF": 0.176265, "adpE": 0.317546, "adpF": 0.086439,
+             "adpIoU": 0.067845, "IoU": 0.121364, "OR": 0.067845, "PFOM": 0.048854},
+        18: {"MAE": 0.102212, "Sm": 0.897788, "wF": 0.0, "adpE": 0.786595, "adpF": 0.0,
+             "adpIoU": 0.0, "IoU": 0.0, "OR": 0.0, "PFOM": 0.0},
+    }
+    evaluator = Evaluator()
+    for seed in expected:
+        evaluator.update(*spec_pair(seed), names=[f"seed{seed}"])
+    table = evaluator.per_image().set_index("name")
+    for seed, values in expected.items():
+        assert {key: round(table.loc[f"seed{seed}", key], 6) for key in values} == values
+
+
+@pytest.mark.parametrize(
+    "pred_level, gt_full, expected",
+    [
+        (0, False, {"MAE": 0.073425, "Sm": 0.463288, "wF": 0.0, "adpE": 0.250006,
+                    "meanE": 0.250006, "maxE": 0.250006, "adpF": 0.093395, "maxF": 0.093395}),
+        (128, False, {"MAE": 0.501673, "Sm": 0.399194, "wF": 0.072272, "adpF": 0.0,
+                      "maxF": 0.093395}),
+        (255, False, {"MAE": 0.926575, "Sm": 0.036713, "wF": 0.07496}),
+        (None, True, {"MAE": 0.919139, "Sm": 0.080861, "wF": 0.184758, "adpE": 0.082677}),
+    ],
+)
+def test_degenerate_anchors(pred_level, gt_full, expected):
+    pred, gt = spec_pair(3)
+    if pred_level is not None:
+        pred = np.full_like(pred, pred_level)
+    if gt_full:
+        gt = np.full_like(gt, 255)
+    evaluator = Evaluator(metrics=CORE)
+    evaluator.update(pred, gt)
+    results = evaluator.compute()
+    assert {key: round(results[key], 6) for key in expected} == expected
+
+
+def test_or_and_pfom_use_the_raw_and_normalised_maps(spec_data):
+    pred, gt = spec_data[0][:6], spec_data[1][:6]
+    for name in PROFILES:
+        evaluator = Evaluator(name, metrics=["OR", "PFOM"])
+        evaluator.update(pred, gt)
+        table = evaluator.per_image()
+        np.testing.assert_array_equal(table["OR"], overlap_ratio(im2double(pred), im2double(gt)))
+        options = pfom_module.MINET_TII2024_OPTIONS if name == "minet-tii2024" else {}
+        expected = pfom_module.pfom(minmax(im2double(pred)), gt > 128, **options)
+        np.testing.assert_array_equal(table["PFOM"], expected)
+
+
+def test_minet_profile_uses_raw_mae():
+    evaluator = Evaluator("minet-tii2024", metrics=["MAE", "Sm", "IoU"])
+    for seed in (3, 12, 18):
+        evaluator.update(*spec_pair(seed))
+    table = evaluator.per_image()
+    assert table["MAE"].round(6).tolist() == [0.034932, 0.022186, 0.010822]
+    assert table["Sm"].round(6).tolist() == [0.965005, 0.602887, 0.897788]
+    assert evaluator.profile.approximate == ("PFOM",)
+
+
+def test_matlab_profile_differs_where_documented():
+    pred, gt = np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.uint8)
+    results = {}
+    for name in ("pysodmetrics", "matlab"):
+        evaluator = Evaluator(name, metrics=["adpE"])
+        evaluator.update(pred, gt)
+        results[name] = evaluator.compute()["adpE"]
+    assert results["pysodmetrics"] == 0 and results["matlab"] == pytest.approx(64 / 63)
+
+
+def test_batch_equals_one_by_one_and_merge_equals_single_pass(spec_data):
+    pred, gt = spec_data
+    batch = Evaluator()
+    batch.update(pred, gt)
+    single, first, second = Evaluator(), Evaluator(), Evaluator()
+    for index in range(len(pred)):
+        single.update(pred[index], gt[index])
+        (first if index < 7 else second).update(pred[index], gt[index], names=[str(index)])
+    first.merge(pickle.loads(pickle.dumps(second)))
+    expected = batch.compute()
+    for other in (single, first):
+        got = other.compute()
+        for key in METRIC_KEYS:
+            assert got[key] == pytest.approx(expected[key], abs=1e-12, rel=0), key
+        for name, curve in expected["curves"].items():
+            np.testing.assert_allclose(got["curves"][name], curve, atol=1e-12, rtol=0)
+        assert other.per_image()["name"].tolist() == [str(i) for i in range(20)]
+    assert first.n_images == 20
+
+
+def test_metric_selection_and_names():
+    evaluator = Evaluator(metrics=["Sm", "MAE"])
+    evaluator.update(*spec_pair(3), names=["a"])
+    assert evaluator.metrics == ("MAE", "Sm")
+    assert list(evaluator.compute()) == ["MAE", "Sm", "curves"]
+    assert evaluator.per_image().columns.tolist() == ["name", "MAE", "Sm"]
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: Evaluator(profile="fan"), "unknown profile 'fan': choose one of pysodmetrics"),
+        (lambda: Evaluator(metrics=["Fmax"]), "unknown metric 'Fmax'"),
+        (lambda: Evaluator().compute(), "no images were evaluated"),
+        (lambda: Evaluator().update(np.zeros((2, 4, 4)), np.zeros((2, 4, 4)), names=["a"]),
+         "got 1 names for 2 images"),
+        (lambda: Evaluator().update(np.full((4, 4), 200.0), np.zeros((4, 4), np.uint8)),
+         "prediction is float with values up to 200.0"),
+        (lambda: Evaluator().merge(Evaluator("matlab")), "cannot merge evaluators"),
+    ],
+)
+def test_errors(call, message):
+    with pytest.raises(SodbenchError, match=message):
+        call()
+
+
+def test_profiles_are_named_and_describe_themselves():
+    assert set(PROFILES) == {"pysodmetrics", "minet-tii2024", "matlab"}
+    assert get_profile("matlab").centroid == "half_away"
+    assert all(profile.description for profile in PROFILES.values())
+    assert Evaluator().profile.name == "pysodmetrics"
