@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -316,10 +317,16 @@ def _count_chunks(work) -> dict[int, int]:
     return counts
 
 
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the parent alone handles it (keeps finished
+    # entries, cancels queued chunks), so workers do not print one traceback each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_pool(work, options, jobs, bar, finished) -> None:
     remaining = _count_chunks(work)
     slots: dict[int, list] = {index: [None] * count for index, count in remaining.items()}
-    executor = ProcessPoolExecutor(max_workers=jobs)
+    executor = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
     try:
         futures = {}
         position: dict[int, int] = {}

@@ -396,3 +396,22 @@ Mine = "SD2/pred/WeakNet"
         assert f"{config}: " in err and message in err and err.count("\n") == 1, err
     assert main(["eval", "--config", str(tmp_path / "none.toml")]) == 2
     assert "--config" in capsys.readouterr().err
+
+
+def test_progress_bar_on_request(sample, capsys):
+    tasks = [evaluation.Task("s", "GoodNet", sample / "GT", sample / "pred" / "GoodNet")]
+    evaluation.run(tasks, jobs=1, progress=True)
+    err = capsys.readouterr().err
+    assert "eval: 100%" in err and "9/9" in err
+
+
+def test_python_api_returns_the_document(sample):
+    from sodbench import evaluate
+
+    document = evaluate(sample / "GT", {"WeakNet": sample / "pred" / "WeakNet"},
+                        dataset="Mini", metrics=["MAE", "wF"], jobs=1)
+    assert document["format"] == "sodbench.results" and document["schema"] == 1
+    [entry] = document["entries"]
+    assert (entry["dataset"], entry["method"]) == ("Mini", "WeakNet")
+    _assert_entry_equals(entry, _reference(sample / "GT", sample / "pred" / "WeakNet",
+                                           metrics=["MAE", "wF"]))
