@@ -34,7 +34,7 @@ _FLOPS_WORDS = {
     "flops": "floating-point operations (FLOPs = 2 x MACs)",
 }
 _LABELS = {"Param": "Param (M)", "FLOPs": "FLOPs (G)", "Speed": "Speed (FPS)"}
-_COST_DIGITS = {"Param": 2, "FLOPs": 2, "Speed": 0}
+_COST_DIGITS = {"Param": 2, "FLOPs": 2, "Speed": 0}  # as printed in the MINet paper
 #: The group name of the cost columns (they belong to no dataset).
 COST = ""
 FORMATS = ("md", "latex", "csv", "html")
@@ -243,12 +243,21 @@ def displayed(table: Table, digits: int = 4) -> tuple[pd.DataFrame, pd.DataFrame
         raise SodbenchError(f"--digits {digits}: must be 0 or more")
     texts, ranks = {}, {}
     for column in table.values.columns:
-        places = _COST_DIGITS[column[1]] if column[0] == COST else digits
+        places = _cost_digits(column[1], table.values[column]) if column[0] == COST else digits
         text = table.values[column].map(lambda v, p=places: "" if np.isnan(v) else f"{v:.{p}f}")
         shown = pd.to_numeric(text, errors="coerce")
         texts[column] = text
         ranks[column] = shown.rank(method="min", ascending=lower_is_better(column[1]))
     return pd.DataFrame(texts), pd.DataFrame(ranks)
+
+
+def _cost_digits(key: str, values: pd.Series) -> int:
+    """Param and FLOPs with 2 decimals; Speed whole like the paper unless some value is small
+    (a CPU measurement of 0.9 FPS must not print as 1)."""
+    if key != "Speed" or values.isna().all():
+        return _COST_DIGITS[key]
+    smallest = values.min()
+    return 0 if smallest >= 10 else 1 if smallest >= 1 else 2
 
 
 def label(key: str, arrow: tuple[str, str] = ("↓", "↑")) -> str:

@@ -182,3 +182,14 @@ def test_build_table_api_keeps_full_precision(write_results):
     texts, ranks = tables.displayed(table, digits=2)
     assert texts.loc["ResNet50", ("", "Param")] == ""
     assert ranks.loc["ResNet50", ("", "Param")] != ranks.loc["ResNet50", ("", "Param")]
+
+
+@pytest.mark.parametrize("fps, shown", [(721.4, "721"), (35.4, "35"), (3.46, "3.5"),
+                                        (0.928, "0.93")])
+def test_speed_keeps_small_cpu_numbers_readable(write_results, fps, shown):
+    record = {"params": {"total": 10**6}, "paper_compatible_macs": 10**9,
+              "speed": [{"backend": "eager", "batch": 1, "protocol": "latency", "fps": fps}]}
+    table = tables.build_table(load_results(write_results(ENTRIES[:4])), profiles={"A": record})
+    texts, _ = tables.displayed(table)
+    assert texts.loc["A", ("", "Speed")] == shown
+    assert texts.loc["A", ("", "Param")] == "1.00"
