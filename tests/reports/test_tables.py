@@ -193,3 +193,13 @@ def test_speed_keeps_small_cpu_numbers_readable(write_results, fps, shown):
     texts, _ = tables.displayed(table)
     assert texts.loc["A", ("", "Speed")] == shown
     assert texts.loc["A", ("", "Param")] == "1.00"
+
+
+def test_special_characters_are_escaped(capsys, write_results):
+    path = write_results([entry("Set_1 & co", "My_Net 50%", 0, MAE=0.1),
+                          entry("Set_1 & co", "a|b", 1, MAE=0.2)])
+    latex = run_table(capsys, path, "--format", "latex")
+    assert r"My\_Net 50\% & \first{0.1000} \\" in latex
+    assert r"\multicolumn{1}{c}{Set\_1 \& co}" in latex
+    markdown = run_table(capsys, path)
+    assert r"| My\_Net 50% | **0.1000** |" in markdown and r"| a\|b | <u>0.2000</u> |" in markdown
