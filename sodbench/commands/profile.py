@@ -70,6 +70,9 @@ def command(target, input_shape, device, batch, threads, warmup, iters, protocol
     from sodbench.profiling.loading import load_target
     from sodbench.profiling.report import format_record
 
+    if protocol == "minet-fps" and device == "cpu" and batch_sizes is None and iters != 0:
+        click.echo("note: minet-fps runs 100 calls at batch 300; on a CPU that takes tens of "
+                   "minutes and several GB (shorten it with --batch/--iters/--warmup)", err=True)
     model = load_target(target, weights=weights)
     record = profile(model, shape, device=device, batch_sizes=batch_sizes, threads=threads,
                      warmup=warmup, iters=iters, protocol=protocol, backends=names, amp=amp,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 _LABELS = (
     ("macs", "MACs"),
     ("flops", "FLOPs"),
@@ -22,6 +24,14 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["  " + line, *("  " + b for b in body)]
 
 
+def _scaled(value: int) -> str:
+    """`` (0.271 G)`` style suffix, empty below a thousand."""
+    for factor, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= factor:
+            return f" ({value / factor:.3f} {unit})"
+    return ""
+
+
 def _counter_lines(record: dict) -> list[str]:
     width = max(len(label) for _, label in _LABELS)
     lines = []
@@ -37,8 +47,9 @@ def _counter_lines(record: dict) -> list[str]:
         if "explained" in entry:
             note = " [= our breakdown under its rules]" if entry["explained"] else (
                 f" [our breakdown predicts {entry['expected_from_breakdown']:,}]")
-        lines.append(f"{label:<{width}}  {value:>15,} ({value / 1e9:.3f} G){note}")
-        lines.append(f"{'':<{width}}    {entry['counts']}")
+        lines.append(f"{label:<{width}}  {value:>15,}{_scaled(value)}{note}")
+        lines += textwrap.wrap(entry["counts"], 100, initial_indent=" " * (width + 4),
+                               subsequent_indent=" " * (width + 4))
     return lines
 
 
@@ -71,7 +82,7 @@ def format_record(record: dict) -> str:
     shape = "x".join(str(n) for n in record["input_shape"])
     lines = [
         f"{record['model']}: complexity per image at input {shape} (eval mode)",
-        f"parameters  {params['total']:,} ({params['total'] / 1e6:.2f} M), "
+        f"parameters  {params['total']:,}{_scaled(params['total'])}, "
         f"trainable {params['trainable']:,}; buffers {params['buffers']:,} elements",
         *_counter_lines(record),
         "",
