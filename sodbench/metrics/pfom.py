@@ -43,8 +43,6 @@ maps of SD-Saliency-900 against the published 0.8943 (metrics-spec.md sec. 3.8).
 ``P > 0.5``, Matlab ``edge(., 'sobel', 'nothinning')`` edges, File-Exchange ``pratt.m`` scoring
 (sum over the GT edge pixels, chessboard distance, ``a = 0.1111`` as typed there, not 1/9)."""
 
-_SOBEL_DERIVATIVE = np.array([-1.0, 0.0, 1.0])
-_SOBEL_SMOOTHING = np.array([1.0, 2.0, 1.0])
 _CROSS = ndimage.generate_binary_structure(2, 1)[None]
 _SQUARE = ndimage.generate_binary_structure(2, 2)[None]
 
@@ -71,13 +69,18 @@ def binarize_map(pred: np.ndarray, method: str = "adaptive") -> np.ndarray:
     return smd_adaptive_mask(minmax_im2uint8(pred))
 
 
-def _sobel_pair(mask: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """Sobel responses along rows and columns of each image (the batch axis is left alone)."""
-    image = mask.astype(np.float64)
-    along_x = ndimage.correlate1d(image, _SOBEL_DERIVATIVE, axis=2, mode=mode)
-    along_y = ndimage.correlate1d(image, _SOBEL_DERIVATIVE, axis=1, mode=mode)
-    gx = ndimage.correlate1d(along_x, _SOBEL_SMOOTHING, axis=1, mode=mode)
-    gy = ndimage.correlate1d(along_y, _SOBEL_SMOOTHING, axis=2, mode=mode)
+def _sobel_pair(mask: np.ndarray, padding: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sobel responses of binary maps along columns and rows of each image.
+
+    Separable: a central difference along one axis, then [1, 2, 1] along the other, on a
+    one-pixel ``np.pad`` of each image (``"constant"`` zero or ``"edge"`` replicate padding).
+    Exact in int16, and several times faster than ``ndimage.correlate1d`` on float batches.
+    """
+    padded = np.pad(mask.astype(np.int16), ((0, 0), (1, 1), (1, 1)), mode=padding)
+    diff_x = padded[:, :, 2:] - padded[:, :, :-2]
+    diff_y = padded[:, 2:, :] - padded[:, :-2, :]
+    gx = diff_x[:, :-2] + 2 * diff_x[:, 1:-1] + diff_x[:, 2:]
+    gy = diff_y[:, :, :-2] + 2 * diff_y[:, :, 1:-1] + diff_y[:, :, 2:]
     return gx, gy
 
 
@@ -85,14 +88,15 @@ def _matlab_sobel(mask: np.ndarray) -> np.ndarray:
     """Matlab ``edge(BW, 'sobel', 'nothinning')`` with its automatic threshold.
 
     ``fspecial('sobel') / 8`` with ``imfilter(., 'replicate')``, ``b = bx.^2 + by.^2``,
-    ``e = b > 4 * sum(b(:)) / numel(b)``. All values are multiples of 1/64, so the sums are
-    exact in float64 and the order of summation does not matter.
+    ``e = b > 4 * sum(b(:)) / numel(b)``. On binary maps ``b = m / 64`` with the integer
+    ``m = gx^2 + gy^2`` of the unscaled Sobel, so ``sum(b)`` is exact in any order and
+    ``b > cutoff`` is ``m > 64 * cutoff`` (a power-of-two scaling, also exact).
     """
-    gx, gy = _sobel_pair(mask, "nearest")
-    magnitude = (gx / 8) ** 2 + (gy / 8) ** 2
+    gx, gy = _sobel_pair(mask, "edge")
+    squared = gx * gx + gy * gy
     pixels = mask.shape[1] * mask.shape[2]
-    cutoff = 4 * magnitude.sum(axis=(1, 2)) / pixels
-    return magnitude > cutoff[:, None, None]
+    cutoff = 4 * (squared.sum(axis=(1, 2), dtype=np.int64) / 64) / pixels
+    return squared > (64 * cutoff)[:, None, None]
 
 
 def edge_map(mask: np.ndarray, method: str = "inner8") -> np.ndarray:
