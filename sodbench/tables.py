@@ -22,6 +22,7 @@ import pandas as pd
 from sodbench import __version__
 from sodbench.errors import SodbenchError
 from sodbench.leaderboards import EFFICIENCY_KEYS, Leaderboard, canonical_key, lower_is_better
+from sodbench.results import METRIC_KEYS
 
 #: Metric columns shown when none are asked for: the MINet paper's Table II, in its order.
 DEFAULT_METRICS = ("MAE", "wF", "OR", "Sm", "PFOM", "IoU")
@@ -94,16 +95,17 @@ def build_table(document: dict | None = None, *, profiles: dict[str, dict] | Non
 def results_frame(document: dict, metrics: list[str]) -> pd.DataFrame:
     """Results entries as a frame: rows = methods (first-seen order), columns = (dataset, key)."""
     cells: dict[str, dict[tuple[str, str], float]] = {}
-    datasets: list[str] = []
+    seen: set[tuple[str, str]] = set()
     for entry in document["entries"]:
         dataset, method = str(entry["dataset"]), str(entry["method"])
-        row = cells.setdefault(method, {})
-        if (dataset, metrics[0]) in row:
+        if (dataset, method) in seen:
             raise SodbenchError(f"results list ({dataset}, {method}) twice; merge them first")
-        datasets += [dataset] if dataset not in datasets else []
+        seen.add((dataset, method))
+        row = cells.setdefault(method, {})
         for key in metrics:
             value = entry["metrics"].get(key)
             row[(dataset, key)] = math.nan if value is None else float(value)
+    datasets = list(dict.fromkeys(str(entry["dataset"]) for entry in document["entries"]))
     order = pd.MultiIndex.from_product([datasets, metrics])
     frame = pd.DataFrame.from_dict(cells, orient="index")
     return frame.reindex(columns=order) if cells else pd.DataFrame(columns=order)
@@ -117,7 +119,8 @@ def _metric_keys(document: dict, leaderboard: Leaderboard | None,
         chosen = leaderboard.metrics
     else:
         present = {key for entry in document["entries"] for key in entry["metrics"]}
-        chosen = [key for key in DEFAULT_METRICS if key in present] or sorted(present)
+        chosen = ([key for key in DEFAULT_METRICS if key in present]
+                  or [key for key in METRIC_KEYS if key in present])
     if not chosen:
         raise SodbenchError("--columns names no metric (add e.g. MAE,Sm,wF)")
     return chosen

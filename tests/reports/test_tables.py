@@ -203,3 +203,11 @@ def test_special_characters_are_escaped(capsys, write_results):
     assert r"\multicolumn{1}{c}{Set\_1 \& co}" in latex
     markdown = run_table(capsys, path)
     assert r"| My\_Net 50% | **0.1000** |" in markdown and r"| a\|b | <u>0.2000</u> |" in markdown
+
+
+def test_default_columns_and_duplicate_entries(capsys, write_results):
+    only_e = write_results([entry("D", "A", 0, maxE=0.9, meanE=0.8)], "e.json")
+    assert md_rows(run_table(capsys, only_e))[0] == ["Method", "maxE↑", "meanE↑"]
+    twice = write_results([entry("D", "A", 0, MAE=0.1), entry("D", "A", 1, MAE=0.2)])
+    assert main(["table", str(twice)]) == 2
+    assert "(D, A) twice" in capsys.readouterr().err
