@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+import shutil
+import subprocess
 
 import pytest
 from conftest import entry
@@ -211,3 +213,20 @@ def test_default_columns_and_duplicate_entries(capsys, write_results):
     twice = write_results([entry("D", "A", 0, MAE=0.1), entry("D", "A", 1, MAE=0.2)])
     assert main(["table", str(twice)]) == 2
     assert "(D, A) twice" in capsys.readouterr().err
+
+
+def test_latex_compiles(capsys, write_results, tmp_path):
+    """The table compiles with only booktabs and xcolor loaded (needs a TeX installation)."""
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex not installed (apt-get install texlive-latex-recommended)")
+    for name, args in (("multi", [write_results(ENTRIES)]),
+                       ("paper", ["--leaderboard", "minet-backbones"])):
+        assert main(["table", *map(str, args), "--out", str(tmp_path / f"{name}.tex")]) == 0
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{booktabs}"
+        "\\usepackage{xcolor}\\begin{document}\\input{multi.tex}\\input{paper.tex}"
+        "\\end{document}\n")
+    run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
