@@ -168,8 +168,14 @@ def _cost_frame(methods: pd.Index, profiles: dict[str, dict], board: Leaderboard
     if board is not None:
         known = board.frame.reindex(columns=list(EFFICIENCY_KEYS))
         cost.loc[known.index] = known.to_numpy()
+    published = set(board.frame.index) if board is not None else set()
     for method, record in profiles.items():
         row = _profile_row(methods, method)
+        if row in published:
+            raise SodbenchError(
+                f"profile of {method!r} would overwrite the published row {row!r}; "
+                "profile only methods of your results"
+            )
         cost.loc[row] = profile_costs(record, flops)
     cost.columns = pd.MultiIndex.from_product([[COST], cost.columns])
     return cost

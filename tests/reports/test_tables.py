@@ -14,6 +14,7 @@ from conftest import entry
 
 from sodbench import tables
 from sodbench.cli import main
+from sodbench.errors import SodbenchError
 from sodbench.leaderboards import load
 from sodbench.results import load_results
 
@@ -230,3 +231,14 @@ def test_latex_compiles(capsys, write_results, tmp_path):
     run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_profile_never_overwrites_published_rows(write_results):
+    record = {"params": {"total": 10**6}, "paper_compatible_macs": 10**9, "speed": []}
+    board = load("sd-saliency-900")
+    with pytest.raises(SodbenchError, match="overwrite the published row 'MINet'"):
+        tables.build_table(None, profiles={"MINet": record}, leaderboard=board)
+    mine = load_results(write_results([entry("SD-Saliency-900", "MINet", 0, MAE=0.0168)]))
+    table = tables.build_table(mine, profiles={"MINet": record}, leaderboard=board)
+    assert table.values.loc["MINet (sodbench)", ("", "Param")] == 1.0
+    assert table.values.loc["MINet", ("", "Param")] == 0.28
