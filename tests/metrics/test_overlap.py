@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from PIL import Image
 from synthetic import spec_pair
 
@@ -179,3 +182,15 @@ def _reference_vectorised(pred: np.ndarray, gt: np.ndarray, threshold: float | N
     positive, obj = fg8 >= threshold, g8 > 25
     intersection = int(np.sum(positive & obj))
     return intersection / int(np.sum(positive | obj)) if intersection else 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.uint8, st.tuples(st.integers(1, 7), st.integers(1, 7))),
+    st.data(),
+)
+def test_any_uint8_map_equals_reference(pred, data):
+    gt = data.draw(arrays(np.bool_, pred.shape)).astype(np.uint8) * 255
+    assert overlap_ratio(pred, gt)[0] == matlab_or(pred, gt)
+    threshold = data.draw(st.integers(0, 255))
+    assert overlap_ratio_curve(pred, gt)[0, threshold] == matlab_or(pred, gt, threshold)

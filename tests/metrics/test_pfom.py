@@ -6,6 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 from skimage.feature import canny
 from skimage.filters import threshold_otsu
@@ -218,3 +221,40 @@ def _ref_edges(mask, method):
         return (bx != 0) | (by != 0)
     magnitude = (bx / 8) ** 2 + (by / 8) ** 2
     return magnitude > 4 * magnitude.sum() / magnitude.size
+
+
+masks = arrays(np.bool_, st.tuples(st.integers(3, 12), st.integers(3, 12)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(masks, st.data())
+def test_swapping_maps_swaps_the_direction(first, data):
+    second = data.draw(arrays(np.bool_, first.shape))
+    for edges, distance in itertools.product(EDGES, DISTANCES):
+        forward = pfom(
+            first.astype(np.float64),
+            second,
+            binarize="half",
+            edges=edges,
+            direction="detected_to_ideal",
+            distance=distance,
+        )
+        backward = pfom(
+            second.astype(np.float64),
+            first,
+            binarize="half",
+            edges=edges,
+            direction="ideal_to_detected",
+            distance=distance,
+        )
+        assert forward[0] == pytest.approx(backward[0], abs=1e-12)
+        assert 0.0 <= forward[0] <= 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(masks)
+def test_perfect_binary_prediction_scores_one(gt):
+    # Otsu's threshold of a constant map is that value, and ``>`` then drops every pixel
+    binarizations = ("half", "otsu") if gt.min() != gt.max() else ("half",)
+    for binarize, edges in itertools.product(binarizations, EDGES):
+        assert pfom(gt.astype(np.float64), gt, binarize=binarize, edges=edges)[0] == 1.0
