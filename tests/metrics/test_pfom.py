@@ -231,22 +231,9 @@ masks = arrays(np.bool_, st.tuples(st.integers(3, 12), st.integers(3, 12)))
 def test_swapping_maps_swaps_the_direction(first, data):
     second = data.draw(arrays(np.bool_, first.shape))
     for edges, distance in itertools.product(EDGES, DISTANCES):
-        forward = pfom(
-            first.astype(np.float64),
-            second,
-            binarize="half",
-            edges=edges,
-            direction="detected_to_ideal",
-            distance=distance,
-        )
-        backward = pfom(
-            second.astype(np.float64),
-            first,
-            binarize="half",
-            edges=edges,
-            direction="ideal_to_detected",
-            distance=distance,
-        )
+        options = {"binarize": "half", "edges": edges, "distance": distance}
+        forward = pfom(first * 1.0, second, direction="detected_to_ideal", **options)
+        backward = pfom(second * 1.0, first, direction="ideal_to_detected", **options)
         assert forward[0] == pytest.approx(backward[0], abs=1e-12)
         assert 0.0 <= forward[0] <= 1.0
 
