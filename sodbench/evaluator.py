@@ -36,6 +36,8 @@ _FROM_CURVES = {
     "maxDice": ("Dice", np.max), "meanDice": ("Dice", np.mean),
 }
 _ADAPTIVE = ("adpF", "adpE", "adpIoU", "adpDice")
+#: Images are scored in chunks of about this many pixels, so temporaries stay in cache.
+CHUNK_PIXELS = 1 << 19
 
 
 class Evaluator:
@@ -77,13 +79,20 @@ class Evaluator:
         mask = _input.binarize_gt(gt, self.profile.gt_threshold)
         _input.check_pair(raw, mask)
         names = self._new_names(names, len(raw))
+        gt = _input.as_batch(gt, "ground truth")
+        step = max(1, CHUNK_PIXELS // raw[0].size)
+        for start in range(0, len(raw), step):
+            chunk = slice(start, start + step)
+            self._update_chunk(raw[chunk], mask[chunk], gt[chunk])
+        self._names.extend(names)
+
+    def _update_chunk(self, raw, mask, gt) -> None:
         normalised = _input.minmax(raw)
         for key, values in self._scores(raw, normalised, mask, gt).items():
             self._scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
         if self._wants_curves:
             for name, curves in self._curves(normalised, mask).items():
                 self._curve_sums[name] += curves.sum(axis=0)
-        self._names.extend(names)
 
     def _new_names(self, names, count: int) -> list[str]:
         if names is None:

@@ -51,25 +51,36 @@ def _smeasure(pred, gt, *, alpha=0.5, centroid="half_even", clamp=True):
     score = np.where(fg_fraction == 0, 1 - pred_mean, pred_mean)
     mixed = np.flatnonzero((fg_fraction != 0) & (fg_fraction != 1))
     if len(mixed):
-        p, g, y = pred[mixed], gt[mixed], fg_fraction[mixed]
+        subset = slice(None) if len(mixed) == len(gt) else mixed  # a view, not a copy
+        p, g, y = pred[subset], gt[subset], fg_fraction[subset]
         combined = _object(p, g, y) * alpha + _region(p, g, centroid) * (1 - alpha)
         score[mixed] = np.maximum(0, combined) if clamp else combined
     return score
 
 
-def _object_term(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``2 m / (m^2 + 1 + std + EPS)`` of ``values[mask]`` per image (std with ddof 1)."""
-    count = mask.reshape(len(mask), -1).sum(axis=1)
-    mean = np.where(mask, values, 0).reshape(len(mask), -1).sum(axis=1) / count
-    deviation = np.where(mask, values - mean[:, None, None], 0)
-    squares = (deviation * deviation).reshape(len(mask), -1).sum(axis=1)
+def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    return np.add.reduceat(values, starts) if len(values) else np.zeros(len(starts))
+
+
+def _object_term(values: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``2 m / (m^2 + 1 + std + EPS)`` per image of the concatenated, non-empty ``values``.
+
+    ``count`` gives each image's number of values; std has ddof 1 (0 for a single value) and is
+    computed in two passes, as ``np.std``, so a constant region gets a zero std.
+    """
+    starts = np.concatenate([[0], np.cumsum(count)[:-1]])
+    mean = _segment_sums(values, starts) / count
+    deviation = values - np.repeat(mean, count)
+    squares = _segment_sums(deviation * deviation, starts)
     std = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), 0)
     return 2 * mean / (np.power(mean, 2) + 1 + std + EPS)
 
 
 def _object(pred, gt, fg_fraction):
-    fg = _object_term(pred, gt) * fg_fraction
-    bg = _object_term(1 - pred, ~gt) * (1 - fg_fraction)
+    fg_count = gt.reshape(len(gt), -1).sum(axis=1)
+    bg_count = gt[0].size - fg_count
+    fg = _object_term(pred[gt], fg_count) * fg_fraction
+    bg = _object_term(1 - pred[~gt], bg_count) * (1 - fg_fraction)
     return fg + bg
 
 

@@ -1,0 +1,122 @@
+"""sodbench vs PySODMetrics 1.6.2 on the same metric set, side by side in one process.
+
+Metric set (what PySODMetrics users compute for a SOD table): MAE, S-measure, weighted F,
+E-measure (256-threshold curve + adaptive) and FmeasureV2 with F, IoU and Dice handlers
+(curve + adaptive + binary). Data: synthetic blob/scratch pairs (900 of 200 x 200 and 100 of
+1024 x 1024 by default). Prints the time of each side, the ratio, and checks every number agrees
+within 1e-10.
+
+    .venv/bin/python benchmarks/metrics_speed.py            # full run
+    .venv/bin/python benchmarks/metrics_speed.py --quick    # 90 + 10 pairs
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import py_sod_metrics as psm
+from scipy import ndimage
+
+from sodbench import Evaluator
+from sodbench.metrics._input import binarize_gt, im2double, minmax
+from sodbench.metrics.counts import binary_counts
+from sodbench.metrics.fmeasure import dice_from_counts, fmeasure_from_counts, iou_from_counts
+
+KEYS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
+        "maxIoU", "meanIoU", "adpIoU", "maxDice", "meanDice", "adpDice")
+CHUNK = 16
+
+
+def synthetic_pairs(count: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` uint8 (pred, gt) pairs: smoothed random blobs or thin lines plus noise."""
+    rng = np.random.default_rng(seed)
+    preds = np.empty((count, size, size), np.uint8)
+    gts = np.empty((count, size, size), np.uint8)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    for index in range(count):
+        if index % 3 == 2:
+            a, b = rng.uniform(0.1, 0.9, 2)
+            mask = np.abs(yy - (a + (b - a) * xx)) < rng.uniform(0.003, 0.012)
+        else:
+            field = ndimage.gaussian_filter(rng.random((size // 8, size // 8)), 1.5)
+            field = ndimage.zoom(field, 8, order=1)
+            mask = field > np.quantile(field, rng.uniform(0.6, 0.97))
+        shifted = np.roll(mask.astype(float), rng.integers(-3, 4, 2), (0, 1))
+        soft = ndimage.uniform_filter(shifted, 5)
+        noise = 0.1 * rng.standard_normal((size // 4, size // 4)).repeat(4, 0).repeat(4, 1)
+        preds[index] = np.round(np.clip(0.9 * soft + noise, 0, 1) * 255)
+        gts[index] = mask * 255
+    return preds, gts
+
+
+def run_pysodmetrics(preds, gts) -> dict:
+    handlers = {
+        name: handler(with_dynamic=True, with_adaptive=True, with_binary=True)
+        for name, handler in (("F", psm.FmeasureHandler), ("IoU", psm.IOUHandler),
+                              ("Dice", psm.DICEHandler))
+    }
+    metrics = {"MAE": psm.MAE(), "Sm": psm.Smeasure(), "wF": psm.WeightedFmeasure(),
+               "E": psm.Emeasure(), "V2": psm.FmeasureV2(handlers)}
+    for pred, gt in zip(preds, gts, strict=True):
+        for metric in metrics.values():
+            metric.step(pred, gt)
+    fm = metrics["V2"].get_results()
+    e = metrics["E"].get_results()["em"]
+    out = {"MAE": metrics["MAE"].get_results()["mae"], "Sm": metrics["Sm"].get_results()["sm"],
+           "wF": metrics["wF"].get_results()["wfm"], "adpE": e["adp"], "maxE": e["curve"].max(),
+           "meanE": e["curve"].mean()}
+    for name in ("F", "IoU", "Dice"):
+        out[f"max{name}"] = fm[name]["dynamic"].max()
+        out[f"mean{name}"] = fm[name]["dynamic"].mean()
+        out[f"adp{name}"] = fm[name]["adaptive"]
+        out[f"bin{name}"] = fm[name]["binary"]
+    return out
+
+
+def run_sodbench(preds, gts) -> dict:
+    evaluator = Evaluator(metrics=KEYS)
+    binary = {"binF": [], "binIoU": [], "binDice": []}
+    for start in range(0, len(preds), CHUNK):
+        pred, gt = preds[start : start + CHUNK], gts[start : start + CHUNK]
+        evaluator.update(pred, gt)
+        counts = binary_counts(minmax(im2double(pred)), binarize_gt(gt), 0.5, strict=True)
+        binary["binF"].extend(fmeasure_from_counts(counts))
+        binary["binIoU"].extend(iou_from_counts(counts))
+        binary["binDice"].extend(dice_from_counts(counts))
+    out = evaluator.compute()
+    out.update({key: float(np.mean(values)) for key, values in binary.items()})
+    return out
+
+
+def compare(count: int, size: int, seed: int) -> None:
+    preds, gts = synthetic_pairs(count, size, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        start = time.perf_counter()
+        reference = run_pysodmetrics(preds, gts)
+        reference_time = time.perf_counter() - start
+    start = time.perf_counter()
+    ours = run_sodbench(preds, gts)
+    our_time = time.perf_counter() - start
+    worst = max(abs(ours[key] - reference[key]) for key in reference)
+    print(f"{count:4d} pairs of {size}x{size}: PySODMetrics {reference_time:7.2f} s "
+          f"({1e3 * reference_time / count:6.1f} ms/pair), sodbench {our_time:6.2f} s "
+          f"({1e3 * our_time / count:6.1f} ms/pair), speed-up {reference_time / our_time:4.1f}x, "
+          f"max |difference| {worst:.1e}")
+    assert worst <= 1e-10, f"results differ by {worst}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="90 + 10 pairs instead of 900 + 100")
+    args = parser.parse_args()
+    scale = 10 if args.quick else 1
+    compare(900 // scale, 200, seed=0)
+    compare(100 // scale, 1024, seed=1)
+
+
+if __name__ == "__main__":
+    main()
