@@ -49,8 +49,9 @@ def _check_options(input_shape, protocol, backends, amp, device) -> None:
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown:
         raise SodbenchError(f"unknown backend {unknown[0]!r}; choose from {', '.join(BACKENDS)}")
-    if amp and (device.type != "cuda" or "onnxruntime" in backends):
-        raise SodbenchError("--amp needs --device cuda and the eager or torchscript backend")
+    # A frozen TorchScript graph and ONNX Runtime ignore torch.autocast, so AMP is eager-only.
+    if amp and (device.type != "cuda" or backends != ["eager"]):
+        raise SodbenchError("--amp needs --device cuda and only the eager backend")
 
 
 def _on_device(model: nn.Module, device: torch.device) -> nn.Module:
