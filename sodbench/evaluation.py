@@ -14,12 +14,12 @@ results are bit-identical for every ``jobs``.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import signal
 import sys
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import groupby
@@ -151,6 +151,10 @@ def _update(evaluator, batch: list[tuple[str, Path, np.ndarray, np.ndarray]], op
             except SodbenchError as single:
                 raise SodbenchError(f"{path}: {single}") from single
         raise error
+    except Exception as error:
+        if hasattr(error, "add_note"):  # Python >= 3.11: say which files a bug hit
+            error.add_note(f"sodbench: while evaluating {shorten(str(b[1]) for b in batch)}")
+        raise
 
 
 def evaluate_chunk(pairs: list[tuple[str, Path, Path]], options: Options):
@@ -300,54 +304,42 @@ def run(
 
 
 def _run_serial(work, options, bar, finished) -> None:
+    _collect(((index, evaluate_chunk(chunk, options), len(chunk)) for index, chunk in work),
+             work, bar, finished)
+
+
+def _collect(outcomes, work, bar, finished) -> None:
+    """Group chunk outcomes (arriving in work order) per task; finish a task when complete."""
+    remaining: dict[int, int] = {}
+    for index, _ in work:
+        remaining[index] = remaining.get(index, 0) + 1
     done: dict[int, list] = {}
-    remaining = _count_chunks(work)
-    for index, chunk in work:
-        done.setdefault(index, []).append(evaluate_chunk(chunk, options))
-        bar.update(len(chunk))
+    for index, outcome, size in outcomes:
+        done.setdefault(index, []).append(outcome)
+        bar.update(size)
         remaining[index] -= 1
         if remaining[index] == 0:
             finished(index, done.pop(index))
 
 
-def _count_chunks(work) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for index, _ in work:
-        counts[index] = counts.get(index, 0) + 1
-    return counts
-
-
 def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group; the parent alone handles it (keeps finished
-    # entries, cancels queued chunks), so workers do not print one traceback each.
+    # entries, terminates the pool), so workers do not print one traceback each.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _pool_task(item):
+    index, chunk, options = item
+    return index, evaluate_chunk(chunk, options), len(chunk)
+
+
 def _run_pool(work, options, jobs, bar, finished) -> None:
-    remaining = _count_chunks(work)
-    slots: dict[int, list] = {index: [None] * count for index, count in remaining.items()}
-    executor = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
-    try:
-        futures = {}
-        position: dict[int, int] = {}
-        for index, chunk in work:
-            slot = position.setdefault(index, 0)
-            position[index] += 1
-            futures[executor.submit(evaluate_chunk, chunk, options)] = (index, slot, len(chunk))
-        waiting = set(futures)
-        while waiting:
-            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-            for future in done:
-                index, slot, size = futures.pop(future)
-                slots[index][slot] = future.result()
-                bar.update(size)
-                remaining[index] -= 1
-                if remaining[index] == 0:
-                    finished(index, slots.pop(index))
-    except BaseException:
-        executor.shutdown(wait=False, cancel_futures=True)
-        raise
-    executor.shutdown()
+    # Pool.imap hands out chunks first come first served and yields outcomes in work order,
+    # so tasks finish (and are cached) one after another; leaving the ``with`` block
+    # terminates the workers at once, also on Ctrl-C or on an error.
+    with multiprocessing.Pool(jobs, initializer=_ignore_interrupts) as pool:
+        outcomes = pool.imap(_pool_task, ((index, chunk, options) for index, chunk in work))
+        _collect(outcomes, work, bar, finished)
 
 
 def provenance(options: Options) -> dict:

@@ -202,6 +202,10 @@ def test_nan_float_map(sample, tmp_path, capsys):
     np.save(target / "In_1.npy", values)
     assert _eval(sample, tmp_path / "out", "--jobs", "1") == 2
     assert "In_1.npy: map holds NaN or inf values" in capsys.readouterr().err
+    np.save(target / "In_1.npy", np.nan_to_num(values) * 2)
+    assert _eval(sample, tmp_path / "out", "--jobs", "1") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {target / 'In_1.npy'}: ") and err.count("\n") == 1
 
 
 def test_mixed_formats_and_sizes(sample, tmp_path):
