@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from sodbench.baselines import frequency_tuned, predict_folder
+from sodbench.cli import main
 from sodbench.errors import SodbenchError
 
 
@@ -69,3 +70,23 @@ def test_predict_folder_errors(tmp_path):
         predict_folder(tmp_path, tmp_path / "out")
     with pytest.raises(SodbenchError, match="choose one of FT"):
         predict_folder(tmp_path, tmp_path / "out", method="HC")
+
+
+def test_ft_scores_match_the_published_ft_scores(sd900, tmp_path):
+    """Evaluate our FT maps and the published ones on 45 images: `sodbench check` passes."""
+    from sodbench import evaluate
+    from sodbench.results import dump_results
+
+    stems = sorted(path.stem for path in (sd900 / "Img").glob("*.bmp"))[::20]
+    for folder in ("Img", "GT", "published"):
+        (tmp_path / folder).mkdir()
+    for stem in stems:
+        (tmp_path / "Img" / f"{stem}.bmp").symlink_to(sd900 / "Img" / f"{stem}.bmp")
+        (tmp_path / "GT" / f"{stem}.png").symlink_to(sd900 / "GT" / f"{stem}.png")
+        (tmp_path / "published" / f"{stem}.png").symlink_to(sd900 / "pred" / "FT" / f"{stem}.png")
+    predict_folder(tmp_path / "Img", tmp_path / "ours")
+    for name in ("ours", "published"):
+        document = evaluate(tmp_path / "GT", {"FT": tmp_path / name}, dataset="SD-900", jobs=1)
+        dump_results(document, tmp_path / f"{name}.json")
+    assert main(["check", str(tmp_path / "ours.json"), "--baseline",
+                 str(tmp_path / "published.json"), "--atol", "1e-4"]) == 0
