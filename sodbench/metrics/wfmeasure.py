@@ -12,8 +12,11 @@ from scipy import ndimage
 
 from sodbench.metrics._input import EPS, prepare
 
+KERNEL_SIZE = 7
+KERNEL_RADIUS = KERNEL_SIZE // 2
 
-def gaussian_kernel_1d(size: int = 7, sigma: float = 5.0) -> np.ndarray:
+
+def gaussian_kernel_1d(size: int = KERNEL_SIZE, sigma: float = 5.0) -> np.ndarray:
     """Normalised 1-D factor of Matlab's ``fspecial('gaussian', size, sigma)``.
 
     The 2-D kernel is the outer product of this vector with itself up to rounding (< 1e-17);
@@ -55,30 +58,52 @@ def weighted_fmeasure(pred, gt, *, beta2: float = 1.0) -> np.ndarray:
 
 
 def _weighted_fmeasure(pred, gt, *, beta2=1.0):
-    n = len(gt)
-    scores = np.zeros(n)
-    present = np.flatnonzero(gt.reshape(n, -1).any(axis=1))
-    if len(present) == 0:
-        return scores
-    pred, gt = pred[present], gt[present]
-    error = np.abs(pred - gt)
-    squared_distance, nearest = _nearest_foreground(gt)
-    spread = np.take_along_axis(error.reshape(len(gt), -1), nearest, axis=1).reshape(gt.shape)
+    scores = np.zeros(len(gt))
+    importance = _importance(gt.shape[1:])
+    for index, mask in enumerate(gt):
+        if mask.any():
+            scores[index] = _weighted_fmeasure_one(pred[index], mask, importance, beta2)
+    return scores
+
+
+def _weighted_fmeasure_one(pred, mask, importance, beta2) -> float:
+    """WFb.m for one image with a non-empty GT.
+
+    The spread-and-blur step (``Et``, ``EA``) only changes the score at GT pixels, so it runs on
+    the GT's bounding box grown by the kernel radius: there the blurred values equal the
+    full-image ones (beyond the box edge the kernel never reaches a GT pixel; at the image edge
+    the zero padding is the same).
+    """
+    height, width = mask.shape
+    error = np.abs(pred - mask)
+    near_rows, near_cols = ndimage.distance_transform_edt(
+        ~mask, return_distances=False, return_indices=True
+    )
+    row_offset = near_rows - np.arange(height, dtype=np.int32)[:, None]
+    col_offset = near_cols - np.arange(width, dtype=np.int32)
+    # GT pixels have distance 0 and importance 2 - exp(0) = 1, as ``B(GT) = 1``
+    weighted = error * importance[row_offset * row_offset + col_offset * col_offset]
+    box = _grown_box(mask, KERNEL_RADIUS)
+    spread = error[near_rows[box], near_cols[box]]
     kernel = gaussian_kernel_1d()
-    blurred = ndimage.correlate1d(spread, kernel, axis=1, mode="constant")
-    blurred = ndimage.correlate1d(blurred, kernel, axis=2, mode="constant")
-    min_error = np.where(gt & (blurred < error), blurred, error)
-    # foreground pixels have distance 0 and importance 2 - exp(0) = 1, as ``B(GT) = 1``
-    weighted = (min_error * _importance(gt.shape[1:])[squared_distance]).reshape(len(gt), -1)
-    flat_gt = gt.reshape(len(gt), -1)
-    fg = flat_gt.sum(axis=1)
-    fg_error = np.where(flat_gt, weighted, 0).sum(axis=1)
+    blurred = ndimage.correlate1d(spread, kernel, axis=0, mode="constant")
+    blurred = ndimage.correlate1d(blurred, kernel, axis=1, mode="constant")
+    inside, box_error = mask[box], error[box]
+    fg_error = np.where(blurred < box_error, blurred, box_error)[inside].sum()
+    fg = np.count_nonzero(mask)
     tp = fg - fg_error
-    fp = weighted.sum(axis=1) - fg_error
+    fp = weighted[~mask].sum()
     r = 1 - fg_error / fg
     p = tp / (tp + fp + EPS)
-    scores[present] = (1 + beta2) * r * p / (r + beta2 * p + EPS)
-    return scores
+    return (1 + beta2) * r * p / (r + beta2 * p + EPS)
+
+
+def _grown_box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
+    """Bounding box of the True pixels grown by ``margin``, clipped to the image."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return (slice(max(rows[0] - margin, 0), rows[-1] + margin + 1),
+            slice(max(cols[0] - margin, 0), cols[-1] + margin + 1))
 
 
 @functools.lru_cache(maxsize=8)
@@ -89,28 +114,3 @@ def _importance(shape: tuple[int, int]) -> np.ndarray:
     """
     squared = np.arange(shape[0] ** 2 + shape[1] ** 2)
     return 2 - np.exp(np.log(0.5) / 5 * np.sqrt(squared))
-
-
-def _nearest_foreground(gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Squared distance to and flat index of the nearest GT pixel, per image (``bwdist(GT)``).
-
-    Foreground pixels point to themselves, so spreading the error through the index leaves
-    them unchanged, as ``Et(~GT) = Et(IDXT(~GT))`` does. One scipy call per image: its
-    tie-breaking between equidistant pixels is the reference's.
-    """
-    n, height, width = gt.shape
-    squared = np.empty(gt.shape, dtype=np.int32)
-    nearest = np.empty((n, height * width), dtype=np.int32)
-    rows = np.arange(height, dtype=np.int32)[:, None]
-    cols = np.arange(width, dtype=np.int32)
-    near = np.empty((2, height, width), dtype=np.int32)
-    for index, mask in enumerate(gt):
-        ndimage.distance_transform_edt(
-            ~mask, return_distances=False, return_indices=True, indices=near
-        )
-        near_rows, near_cols = near
-        row_offset = near_rows - rows
-        col_offset = near_cols - cols
-        squared[index] = row_offset * row_offset + col_offset * col_offset
-        nearest[index] = (near_rows * width + near_cols).ravel()
-    return squared, nearest
