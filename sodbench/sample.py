@@ -105,8 +105,8 @@ def _render(rng: np.random.Generator, kind: str, size: int) -> tuple[np.ndarray,
 
 def _good_prediction(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
     shifted = np.roll(mask.astype(np.float64), tuple(rng.integers(-1, 2, 2)), axis=(0, 1))
-    blurred = ndimage.gaussian_filter(shifted, 1.5)
-    noisy = 0.9 * blurred / max(blurred.max(), 1e-9) + rng.normal(0, 0.04, mask.shape)
+    blurred = ndimage.gaussian_filter(shifted, 1.0)
+    noisy = 0.9 * blurred / max(blurred.max(), 1e-9) + rng.normal(0, 0.02, mask.shape)
     return (np.clip(noisy, 0, 1) * 255).astype(np.uint8)
 
 
