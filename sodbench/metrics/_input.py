@@ -109,10 +109,12 @@ def minmax(maps: np.ndarray) -> np.ndarray:
     """
     flat = maps.reshape(len(maps), -1)
     low = flat.min(axis=1)[:, None, None]
-    high = flat.max(axis=1)[:, None, None]
-    span = high - low
-    varying = span != 0
-    return np.where(varying, (maps - low) / np.where(varying, span, 1.0), maps)
+    span = flat.max(axis=1)[:, None, None] - low
+    constant = np.flatnonzero(span == 0)
+    out = maps - low
+    out /= np.where(span == 0, 1.0, span)
+    out[constant] = maps[constant]
+    return out
 
 
 def image_mean(maps: np.ndarray) -> np.ndarray:
