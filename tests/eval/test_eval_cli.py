@@ -379,9 +379,16 @@ Mine = "SD2/pred/WeakNet"
     assert document["entries"][0]["metrics"] == document["entries"][4]["metrics"]
     assert set(document["entries"][0]["metrics"]) == {"MAE", "Sm", "maxF"}
     assert (tmp_path / "out" / "per_image.csv").is_file()
+    assert (tmp_path / "out" / ".sodbench_cache").is_dir()
     assert main(["eval", "--config", str(config), "--metrics", "MAE", "--quiet"]) == 0
     assert set(load_results(tmp_path / "out" / "results.json")["entries"][0]["metrics"]) == {
         "MAE"}
+    text = config.read_text().replace("jobs = 1", "jobs = 1\ncache = false\nquiet = true")
+    config.write_text(text.replace("out/", "nocache/"))
+    assert main(["eval", "--config", str(config)]) == 0
+    assert capsys.readouterr().out == ""
+    assert (tmp_path / "nocache" / "results.json").is_file()
+    assert not (tmp_path / "nocache" / ".sodbench_cache").exists()
     bad = {
         "[[dataset]]\nname = 'X'\nlayout = 'weird'\nroot = '.'\n": "key 'layout'",
         "[[dataset]]\nlayout = 'generic'\n": "[[dataset]] 1: key 'name': required",
