@@ -105,4 +105,9 @@ def format_record(record: dict) -> str:
             f"{env['threads']} threads, {env['dtype']}, torch {env['torch']}",
             *_speed_lines(record),
         ]
+        load, cpus = env.get("load_average_1min"), env.get("logical_cpus")
+        # The load average includes this run; above one per CPU, others were competing.
+        if load is not None and cpus and load > cpus:
+            lines.append(f"note: 1-min load average {load:.1f} on {cpus} logical CPUs; other "
+                         "processes were competing, so these timings are unreliable")
     return "\n".join(lines)

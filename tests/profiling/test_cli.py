@@ -11,8 +11,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import sodbench  # noqa: E402
 from sodbench.cli import main  # noqa: E402
 from sodbench.profiling import load_profile  # noqa: E402
+from sodbench.profiling.report import format_record  # noqa: E402
 
 MODEL_FILE = textwrap.dedent("""
     from torch import nn
@@ -120,3 +122,11 @@ def test_profile_without_torch_says_how_to_install():
     assert result.stderr.strip().splitlines() == [
         "error: sodbench profile needs PyTorch, which is not installed: "
         "pip install sodbench[torch]"]
+
+
+def test_report_warns_about_a_loaded_machine():
+    record = sodbench.profile(torch.nn.Conv2d(3, 1, 1), (1, 3, 4, 4), iters=1, external=False)
+    record["environment"].update(load_average_1min=0.5, logical_cpus=2)
+    assert "unreliable" not in format_record(record)
+    record["environment"]["load_average_1min"] = 7.5
+    assert "load average 7.5 on 2 logical CPUs" in format_record(record)
