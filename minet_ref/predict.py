@@ -1,0 +1,160 @@
+"""Saliency maps by the authors' test pipeline (Kunye-Shen/MINet ``test.py``, ``data_loader.py``).
+
+Step by step, per image (each step is one function below so it can be checked alone):
+
+1. read the image (8-bit grey, RGB or 16-bit) as an array;
+2. ``skimage.transform.resize`` to 368 x 368, ``mode="constant"``, as float (their ``Rescale``);
+3. divide by the resized image's own maximum, then ``(x - 0.4669) / 0.2437`` on every channel,
+   a grey image repeated to 3 channels (their ``ToTensor``), in float64, then float32;
+4. the network's first side output S1 (its prediction);
+5. per-image min-max in float32 (their ``normPRED``);
+6. 8-bit as their ``Image.fromarray(p * 255)``: PIL truncates, so ``floor(255 p)`` clipped to
+   0..255 (metrics-spec pitfall 10);
+7. PIL bilinear resize to the source image's size, saved as an 8-bit grey PNG (they save RGB
+   with three equal channels; the values are identical).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from sodbench.errors import SodbenchError
+
+INPUT_SIZE = 368
+MEAN = 0.4669
+STD = 0.2437
+IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """An image file as H x W (grey) or H x W x 3 (colour) array, alpha and palettes dropped."""
+    try:
+        with Image.open(path) as image:
+            if image.mode not in ("L", "RGB", "I;16"):
+                image = image.convert("RGB" if image.mode in ("P", "RGBA", "CMYK") else "L")
+            return np.asarray(image)
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise SodbenchError(f"cannot read image {path}: {error}") from None
+
+
+def preprocess(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
+    """Steps 2-3: the 3 x size x size float32 network input of one image."""
+    from skimage.transform import resize
+
+    resized = resize(image, (size, size), mode="constant")
+    peak = resized.max()
+    if peak > 0:  # the authors divide by zero here for an all-black image (NaN maps)
+        resized = resized / peak
+    channels = np.repeat(resized[None], 3, 0) if resized.ndim == 2 else resized.transpose(2, 0, 1)
+    return ((channels - MEAN) / STD).astype(np.float32)
+
+
+def postprocess(prediction: np.ndarray, source_shape: Sequence[int]) -> np.ndarray:
+    """Steps 5-7: a float32 map of the network -> uint8 map at ``source_shape`` (H, W).
+
+    A constant map (max == min, where the authors' division gives NaN) becomes all zeros.
+    """
+    prediction = np.asarray(prediction, dtype=np.float32)
+    low, high = prediction.min(), prediction.max()
+    scaled = (prediction - low) / (high - low) if high > low else np.zeros_like(prediction)
+    levels = np.clip(np.floor(scaled * np.float32(255)), 0, 255).astype(np.uint8)
+    height, width = source_shape[:2]
+    return np.asarray(Image.fromarray(levels).resize((width, height), Image.BILINEAR))
+
+
+def list_images(images_dir: str | Path) -> list[Path]:
+    """The image files of a folder (sorted by name); one-line errors for missing/empty folders."""
+    images_dir = Path(images_dir)
+    if not images_dir.is_dir():
+        raise SodbenchError(f"--images folder {images_dir} does not exist")
+    paths = sorted(
+        p for p in images_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+    if not paths:
+        raise SodbenchError(
+            f"--images folder {images_dir} has no images ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    return paths
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def predict_arrays(
+    model: torch.nn.Module, images: list[np.ndarray], *, device="cpu", size: int = INPUT_SIZE
+) -> list[np.ndarray]:
+    """Steps 2-7 for a list of image arrays (any sizes): uint8 maps at each image's size."""
+    batch = torch.from_numpy(np.stack([preprocess(image, size) for image in images]))
+    batch = batch.to(device)
+    with torch.inference_mode():
+        first = model(batch)[0][:, 0].float().cpu().numpy()
+    return [postprocess(p, image.shape) for p, image in zip(first, images, strict=True)]
+
+
+def predict_folder(
+    model: torch.nn.Module,
+    images_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    batch: int = 8,
+    device: str = "cpu",
+    progress: bool = True,
+    fold: bool = True,
+) -> list[Path]:
+    """Write ``<out_dir>/<stem>.png`` for every image of ``images_dir`` (the authors' pipeline).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A MINet-like model whose forward returns side outputs, the first being the prediction.
+    images_dir, out_dir : path
+        Source images (.bmp, .png, .jpg, .tif) and the folder for the 8-bit grey PNG maps.
+    batch : int
+        Images per forward pass (all are resized to 368 x 368, so sizes may differ).
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    progress : bool
+        Show a tqdm bar (only when stderr is a terminal).
+    fold : bool
+        Run :func:`minet_ref.fold_bn`'s copy of the model (same maps within float rounding,
+        faster); False runs ``model`` itself.
+
+    Returns
+    -------
+    list of Path
+        The written files, in image-name order.
+    """
+    from tqdm import tqdm
+
+    from minet_ref.model import fold_bn
+
+    if batch < 1:
+        raise SodbenchError(f"--batch must be >= 1 (got {batch})")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
+    paths = list_images(images_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runner = (fold_bn(model) if fold else model.eval()).to(device)
+    stems = [p.stem for p in paths]
+    if len(set(stems)) != len(stems):
+        raise SodbenchError(f"--images folder {images_dir} has two images with the same stem")
+    written = []
+    show = progress and sys.stderr.isatty()
+    with tqdm(total=len(paths), unit="img", disable=not show, desc="predict") as bar:
+        for chunk in _batches(paths, batch):
+            maps = predict_arrays(runner, [read_image(p) for p in chunk], device=device)
+            for path, saliency in zip(chunk, maps, strict=True):
+                target = out_dir / f"{path.stem}.png"
+                Image.fromarray(saliency).save(target)
+                written.append(target)
+            bar.update(len(chunk))
+    return written

@@ -1,0 +1,199 @@
+"""Train MINet with the paper's recipe (Sec. IV-A2) on an SD-Saliency-900 style folder.
+
+Recipe: every image resized to 368 x 368 (``skimage.transform.resize``, ``mode="constant"``;
+masks nearest-neighbour), a random 336 x 336 crop, image divided by its maximum and normalised
+``(x - 0.4669) / 0.2437`` (3 channels), mask divided by its maximum; Xavier initialisation;
+Adam (lr 4e-3, betas 0.9/0.999, eps 1e-8, no weight decay), batch 32; loss Eq. 9
+(:func:`minet_ref.loss.deep_supervision_loss`). The authors' ``train.py`` runs 92K iterations
+(1,803 epochs of 810 images); the size, crop, batch and epochs are options here so that small
+runs fit a CPU.
+
+After each epoch the model predicts the validation images with the test pipeline
+(:mod:`minet_ref.predict`, at ``size``) and :class:`sodbench.Evaluator` scores the 8-bit maps;
+then ``<out>/last.pth`` is written atomically (model, optimiser, RNG states, history), so
+``resume=True`` continues an interrupted run exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from minet_ref.loss import deep_supervision_loss
+from minet_ref.model import MINet
+from minet_ref.predict import list_images, predict_arrays, read_image
+from sodbench.errors import SodbenchError
+
+CHECKPOINT = "last.pth"
+VAL_METRICS = ("MAE", "Sm", "wF", "maxF", "IoU")
+
+
+@dataclass
+class TrainConfig:
+    """Options of :func:`train` (the defaults are the paper's)."""
+
+    data: str
+    out: str = "minet_train"
+    epochs: int = 10
+    batch: int = 32
+    lr: float = 4e-3
+    size: int = 368
+    crop: int = 336
+    val: str | None = None
+    val_every: int = 10
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = None
+    resume: bool = False
+
+
+def pair_folder(root: str | Path) -> list[tuple[Path, Path]]:
+    """(image, mask) paths of ``root/Img`` and ``root/GT`` paired by stem, sorted."""
+    root = Path(root)
+    for sub in ("Img", "GT"):
+        if not (root / sub).is_dir():
+            raise SodbenchError(
+                f"--data {root} needs the sub-folders Img/ and GT/ (missing {sub}/)"
+            )
+    images = {p.stem: p for p in list_images(root / "Img")}
+    masks = {p.stem: p for p in list_images(root / "GT")}
+    unpaired = sorted(set(images) ^ set(masks))
+    if unpaired:
+        raise SodbenchError(
+            f"--data {root}: {len(unpaired)} stems are not in both Img/ and GT/ "
+            f"(e.g. {unpaired[0]!r})"
+        )
+    return [(images[stem], masks[stem]) for stem in sorted(images)]
+
+
+def load_pairs(pairs, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised images (N x 3 x size x size) and masks in [0, 1] (N x 1 x size x size)."""
+    from skimage.transform import resize
+
+    from minet_ref.predict import preprocess
+
+    images, masks = [], []
+    for image_path, mask_path in pairs:
+        images.append(preprocess(read_image(image_path), size))
+        mask = read_image(mask_path)
+        mask = mask[..., 0] if mask.ndim == 3 else mask
+        mask = resize(mask, (size, size), mode="constant", order=0, preserve_range=True)
+        peak = mask.max()
+        masks.append((mask / peak if peak >= 1e-6 else mask).astype(np.float32)[None])
+    return np.stack(images), np.stack(masks)
+
+
+def random_crops(images, masks, crop: int, rng: np.random.Generator):
+    """One random crop x crop window per sample (same window for image and mask)."""
+    size = images.shape[-1]
+    tops = rng.integers(0, size - crop + 1, len(images))
+    lefts = rng.integers(0, size - crop + 1, len(images))
+    windows = [
+        np.s_[..., top : top + crop, left : left + crop]
+        for top, left in zip(tops, lefts, strict=True)
+    ]
+    return (np.stack([im[w] for im, w in zip(images, windows, strict=True)]),
+            np.stack([m[w] for m, w in zip(masks, windows, strict=True)]))
+
+
+def split_validation(pairs, val_every: int):
+    """Every ``val_every``-th pair (by sorted stem) for validation, the rest for training."""
+    val = pairs[val_every - 1 :: val_every] or pairs[-1:]
+    train = [pair for pair in pairs if pair not in val]
+    if not train:
+        raise SodbenchError("--data has too few images to hold some out for validation")
+    return train, val
+
+
+def validate(model, pairs, size: int, device: str) -> dict:
+    """Scores of the 8-bit test-pipeline maps of ``pairs`` (sodbench.Evaluator, default profile)."""
+    from sodbench import Evaluator
+
+    evaluator = Evaluator(metrics=VAL_METRICS)
+    model.eval()
+    for image_path, mask_path in pairs:
+        image = read_image(image_path)
+        (saliency,) = predict_arrays(model, [image], device=device, size=size)
+        mask = read_image(mask_path)
+        evaluator.update(saliency, mask[..., 0] if mask.ndim == 3 else mask,
+                         names=[image_path.stem])
+    scores = evaluator.compute()
+    return {key: scores[key] for key in VAL_METRICS}
+
+
+def _atomic_save(obj, path: Path) -> None:
+    partial = path.with_name(path.name + ".partial")
+    torch.save(obj, partial)
+    os.replace(partial, path)
+
+
+def train(config: TrainConfig, *, log=print) -> dict:
+    """Run (or resume) training; returns the history (one dict per epoch).
+
+    ``<out>/last.pth`` holds ``state_dict`` (usable as ``--weights``), ``optimizer``,
+    ``epoch``, the RNG states, ``config`` and ``history``; ``<out>/history.json`` the history.
+    """
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if not 0 < config.crop <= config.size:
+        raise SodbenchError(f"--crop {config.crop} must be between 1 and --size {config.size}")
+    pairs = pair_folder(config.data)
+    if config.val:
+        train_pairs, val_pairs = pairs, pair_folder(config.val)
+    else:
+        train_pairs, val_pairs = split_validation(pairs, config.val_every)
+    images, masks = load_pairs(train_pairs, config.size)
+
+    torch.manual_seed(config.seed)
+    model = MINet().to(config.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.999), eps=1e-8)
+    rng = np.random.default_rng(config.seed)
+    history, start_epoch = [], 0
+    checkpoint_path = out / CHECKPOINT
+    if config.resume:
+        if not checkpoint_path.is_file():
+            raise SodbenchError(f"--resume: no checkpoint {checkpoint_path} to resume from")
+        state = torch.load(checkpoint_path, map_location=config.device, weights_only=False)
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        history, start_epoch = state["history"], state["epoch"]
+        log(f"resumed from {checkpoint_path} after epoch {start_epoch}")
+
+    for epoch in range(start_epoch + 1, config.epochs + 1):
+        began = time.perf_counter()
+        model.train()
+        order = rng.permutation(len(images))
+        crops, crop_masks = random_crops(images[order], masks[order], config.crop, rng)
+        losses = []
+        for start in range(0, len(order), config.batch):
+            x = torch.from_numpy(crops[start : start + config.batch]).to(config.device)
+            y = torch.from_numpy(crop_masks[start : start + config.batch]).to(config.device)
+            optimizer.zero_grad()
+            loss = deep_supervision_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        scores = validate(model, val_pairs, config.size, config.device)
+        record = {"epoch": epoch, "loss": float(np.mean(losses)), "val": scores,
+                  "seconds": round(time.perf_counter() - began, 2)}
+        history.append(record)
+        log(f"epoch {epoch}/{config.epochs} loss {record['loss']:.4f} "
+            + " ".join(f"{k} {v:.4f}" for k, v in scores.items()) + f" ({record['seconds']} s)")
+        _atomic_save({
+            "format": "minet_ref.train", "state_dict": model.state_dict(),
+            "optimizer": optimizer.state_dict(), "epoch": epoch,
+            "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+            "config": asdict(config), "history": history,
+        }, checkpoint_path)
+        (out / "history.json").write_text(json.dumps(history, indent=1))
+    return history

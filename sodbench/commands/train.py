@@ -1,0 +1,47 @@
+"""``sodbench train``: train the reference MINet (:mod:`minet_ref.train`)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command(name="train")
+@click.option("--model", "model_name", default="minet", show_default=True,
+              type=click.Choice(["minet"]), help="Model architecture.")
+@click.option("--data", required=True, type=click.Path(),
+              help="Training folder with Img/ and GT/ (files paired by stem).")
+@click.option("--val", type=click.Path(),
+              help="Validation folder (Img/, GT/); default: every --val-every-th training pair "
+                   "is held out.")
+@click.option("--val-every", default=10, show_default=True, type=click.IntRange(min=2),
+              help="Hold out every N-th pair (sorted by stem) when --val is not given.")
+@click.option("--epochs", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Epochs to train in total (the paper: 92K iterations, ~1,800 epochs).")
+@click.option("--batch", default=32, show_default=True, type=click.IntRange(min=1))
+@click.option("--lr", default=4e-3, show_default=True, type=float, help="Adam learning rate.")
+@click.option("--size", default=368, show_default=True, type=click.IntRange(min=32),
+              help="Side images are resized to (training and validation).")
+@click.option("--crop", default=336, show_default=True, type=click.IntRange(min=16),
+              help="Side of the random training crop.")
+@click.option("--out", default="minet_train", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for last.pth (checkpoint and weights) and history.json.")
+@click.option("--resume", is_flag=True, help="Continue from <out>/last.pth.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
+@click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads.")
+def command(model_name, data, val, val_every, epochs, batch, lr, size, crop, out, resume, seed,
+            device, threads):
+    """Train MINet with the paper's recipe: resize, random crop, Adam, Xavier init, BCE + SSIM
+    on all five side outputs; a checkpoint and sodbench validation scores after every epoch."""
+    import torch
+
+    from minet_ref.train import TrainConfig, train
+    from sodbench.errors import SodbenchError
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
+    config = TrainConfig(data=data, out=out, epochs=epochs, batch=batch, lr=lr, size=size,
+                         crop=crop, val=val, val_every=val_every, seed=seed, device=device,
+                         threads=threads, resume=resume)
+    train(config, log=lambda line: click.echo(line, err=True))
+    click.echo(f"{out}/last.pth")
