@@ -42,6 +42,8 @@ def _integers(text: str | None, option: str) -> list[int] | None:
               help="Untimed calls (default 10; minet-fps: calls dropped, 21).")
 @click.option("--iters", default=None, type=click.IntRange(min=0),
               help="Timed calls (default 50; minet-fps: 100 in all). 0 skips timing.")
+@click.option("--rounds", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Split the timed calls into rounds, backends interleaved in rotating order.")
 @click.option("--protocol", default="latency", show_default=True,
               type=click.Choice(["latency", "throughput", "minet-fps"]))
 @click.option("--backend", "backends", multiple=True,
@@ -51,8 +53,8 @@ def _integers(text: str | None, option: str) -> list[int] | None:
 @click.option("--no-external", is_flag=True, help="Skip the fvcore and thop cross-counts.")
 @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
               help="Write the record as JSON.")
-def command(target, input_shape, device, batch, threads, warmup, iters, protocol, backends, amp,
-            weights, no_external, json_path) -> None:
+def command(target, input_shape, device, batch, threads, warmup, iters, rounds, protocol, backends,
+            amp, weights, no_external, json_path) -> None:
     """Parameters, MACs/FLOPs and speed of TARGET under a stated protocol.
 
     TARGET is package.module:callable, path/to/file.py:Name, or a built-in model (minet).
@@ -75,8 +77,8 @@ def command(target, input_shape, device, batch, threads, warmup, iters, protocol
                    "minutes and several GB (shorten it with --batch/--iters/--warmup)", err=True)
     model = load_target(target, weights=weights)
     record = profile(model, shape, device=device, batch_sizes=batch_sizes, threads=threads,
-                     warmup=warmup, iters=iters, protocol=protocol, backends=names, amp=amp,
-                     external=not no_external, name=target)
+                     warmup=warmup, iters=iters, rounds=rounds, protocol=protocol,
+                     backends=names, amp=amp, external=not no_external, name=target)
     click.echo(format_record(record))
     if json_path:
         dump_profile(record, json_path)

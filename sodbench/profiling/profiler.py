@@ -13,7 +13,13 @@ from sodbench.profiling.backends import BACKENDS, check_equivalence, prepare_bac
 from sodbench.profiling.counting import count_complexity, count_parameters
 from sodbench.profiling.external import external_counters
 from sodbench.profiling.record import FORMAT, SCHEMA, environment
-from sodbench.profiling.timing import MINET_FPS, PROTOCOLS, cudnn_benchmark, fixed_threads, measure
+from sodbench.profiling.timing import (
+    MINET_FPS,
+    PROTOCOLS,
+    fixed_threads,
+    measure,
+    set_cudnn_benchmark,
+)
 
 #: Default warm-up and timed calls of the latency and throughput protocols.
 DEFAULT_WARMUP = 10
@@ -75,21 +81,21 @@ def _counters(counts: dict, external: dict) -> dict:
 
 
 def _speed_rows(model, image_shape, device, *, batch_sizes, backends, protocol, warmup, iters,
-                threads, amp, seed) -> list[dict]:
-    rows = []
-    for backend in backends:
-        # Traced/exported at batch 1 (dynamic axes); every timed batch is checked anyway.
-        run = prepare_backend(model, _random_input((1, *image_shape), device, seed), backend,
-                              threads=threads)
-        for batch in batch_sizes:
-            x = _random_input((batch, *image_shape), device, seed)
-            difference = 0.0 if backend == "eager" else check_equivalence(
-                model, run, x, backend=backend)
-            row = {"backend": backend, **measure(run, x, protocol=protocol, warmup=warmup,
-                                                 iters=iters, amp=amp)}
-            row["max_abs_diff_vs_eager"] = difference
-            rows.append(row)
-    return rows
+                rounds, threads, amp, seed) -> list[dict]:
+    # Traced/exported at batch 1 (dynamic axes); every timed batch is checked anyway.
+    example = _random_input((1, *image_shape), device, seed)
+    runs = {b: prepare_backend(model, example, b, threads=threads) for b in backends}
+    rows = {}
+    for batch in batch_sizes:
+        x = _random_input((batch, *image_shape), device, seed)
+        differences = {b: 0.0 if b == "eager" else check_equivalence(model, run, x, backend=b)
+                       for b, run in runs.items()}
+        timed = measure(runs, x, protocol=protocol, warmup=warmup, iters=iters, rounds=rounds,
+                        amp=amp)
+        for backend, row in timed.items():
+            rows[backend, batch] = {"backend": backend, **row,
+                                    "max_abs_diff_vs_eager": differences[backend]}
+    return [rows[b, n] for b in backends for n in batch_sizes]
 
 
 def profile(
@@ -103,8 +109,9 @@ def profile(
     iters: int | None = None,
     protocol: str = "latency",
     backends: Sequence[str] = ("eager",),
+    rounds: int = 5,
     amp: bool = False,
-    cudnn_benchmark_flag: bool = True,
+    cudnn_benchmark: bool = True,
     external: bool = True,
     name: str | None = None,
     seed: int = 0,
@@ -131,9 +138,12 @@ def profile(
         See :mod:`sodbench.profiling.timing`.
     backends : sequence of {"eager", "torchscript", "onnxruntime"}
         Each is checked against eager outputs (1e-4) before it is timed.
+    rounds : int
+        The timed calls are split into this many rounds, backends interleaved in a rotating
+        order (latency/throughput; minet-fps times each backend on its own).
     amp : bool
         Time under ``torch.autocast`` float16 (CUDA only).
-    cudnn_benchmark_flag : bool
+    cudnn_benchmark : bool
         ``torch.backends.cudnn.benchmark`` while timing (minet-fps always sets it, as FPS.py).
     external : bool
         Also run fvcore and thop (when installed) for their totals.
@@ -159,7 +169,7 @@ def profile(
     image_shape = tuple(int(n) for n in input_shape[1:])
 
     was_training = model.training
-    with fixed_threads(threads) as used_threads, cudnn_benchmark(cudnn_benchmark_flag):
+    with fixed_threads(threads) as used_threads, set_cudnn_benchmark(cudnn_benchmark):
         try:
             work = _on_device(model, device).eval()
             example = _random_input((1, *image_shape), device, seed)
@@ -167,13 +177,13 @@ def profile(
             extra = external_counters(work, example, counts) if external else {}
             speed = [] if iters == 0 else _speed_rows(
                 work, image_shape, device, batch_sizes=batch_sizes, backends=backends,
-                protocol=protocol, warmup=warmup, iters=iters, threads=used_threads, amp=amp,
-                seed=seed)
+                protocol=protocol, warmup=warmup, iters=iters, rounds=rounds, threads=used_threads,
+                amp=amp, seed=seed)
         finally:
             model.train(was_training)
         env = environment(device, threads=used_threads,
                           dtype="float16 autocast" if amp else "float32", amp=amp)
-    env["cudnn_benchmark"] = cudnn_benchmark_flag or minet
+    env["cudnn_benchmark"] = cudnn_benchmark or minet
     return {
         "format": FORMAT,
         "schema": SCHEMA,
@@ -191,7 +201,7 @@ def profile(
                      ("bias_elements", "batch_norm_elements", "bilinear_output_elements")},
         "speed": speed,
         "protocol": {"name": protocol, "batch_sizes": batch_sizes, "warmup": warmup,
-                     "iters": iters, "backends": backends,
+                     "iters": iters, "rounds": rounds, "backends": backends,
                      "per_image": "complexity counted at batch 1",
                      "input": f"torch.randn, seed {seed}, already on the device"},
         "environment": env,

@@ -75,6 +75,12 @@ def _speed_lines(record: dict) -> list[str]:
                    "images/s", "max|diff| vs eager"], rows)
 
 
+def _rounds(protocol: dict) -> str:
+    if protocol["name"] == "minet-fps":
+        return "warm-up calls timed and dropped, as FPS.py"
+    return f"in {protocol['rounds']} rounds, backends interleaved"
+
+
 def format_record(record: dict) -> str:
     """The human-readable report of a profile record."""
     params = record["params"]
@@ -101,7 +107,8 @@ def format_record(record: dict) -> str:
         lines += [
             "",
             f"speed: protocol {protocol['name']}, {protocol['warmup']} warm-up + "
-            f"{protocol['iters']} timed calls, device {env['device']} ({env['device_name']}), "
+            f"{protocol['iters']} timed calls ({_rounds(protocol)}), "
+            f"device {env['device']} ({env['device_name']}), "
             f"{env['threads']} threads, {env['dtype']}, torch {env['torch']}",
             *_speed_lines(record),
         ]

@@ -3,9 +3,12 @@
 Every protocol times a prepared callable (see :mod:`sodbench.profiling.backends`) on one random
 input that already lives on the device, after warm-up calls, with one timing per call:
 
-* ``latency`` / ``throughput``: ``warmup`` untimed calls, then ``iters`` timed calls under
-  ``torch.inference_mode``; the record keeps the median, p90, mean and IQR of the per-call times
-  and ``fps = batch / median``. A batch-1 row is labelled latency, a larger batch throughput.
+* ``latency`` / ``throughput``: ``warmup`` untimed calls per backend, then ``iters`` timed
+  calls under ``torch.inference_mode``, split into ``rounds`` blocks; in each round every
+  backend runs its block, in an order rotated from round to round, so that a burst of load
+  on a shared machine does not fall on one backend only (profiling.md section 5). The record
+  keeps the median, p90, mean and IQR of the per-call times and ``fps = batch / median``. A
+  batch-1 row is labelled latency, a larger batch throughput.
 * ``minet-fps``: Kunye-Shen/MINet ``FPS.py``: a random 300 x 3 x 368 x 368 batch, 100 calls
   under ``torch.no_grad`` with ``cudnn.benchmark = True``, the first 21 dropped, and
   ``fps = batch / mean``. Batch and call counts can be overridden (the full protocol takes
@@ -79,8 +82,6 @@ def time_calls(
     amp: bool = False,
 ) -> list[float]:
     """Per-call wall times (seconds) of ``run(x)`` after ``warmup`` untimed calls."""
-    if iters < 1 or warmup < 0:
-        raise SodbenchError(f"need --iters >= 1 and --warmup >= 0 (got {iters}, {warmup})")
     timed = _timer(x.device)
     autocast = (
         torch.autocast(x.device.type, dtype=torch.float16) if amp else contextlib.nullcontext()
@@ -106,7 +107,7 @@ def fixed_threads(threads: int | None):
 
 
 @contextlib.contextmanager
-def cudnn_benchmark(enabled: bool):
+def set_cudnn_benchmark(enabled: bool):
     """Set ``torch.backends.cudnn.benchmark`` for the block and restore it after."""
     previous = torch.backends.cudnn.benchmark
     torch.backends.cudnn.benchmark = enabled
@@ -116,27 +117,55 @@ def cudnn_benchmark(enabled: bool):
         torch.backends.cudnn.benchmark = previous
 
 
-def measure(
-    run: Callable, x: torch.Tensor, *, protocol: str, warmup: int, iters: int, amp: bool = False,
-) -> dict:
-    """One speed row for the callable ``run`` on input ``x`` under ``protocol``."""
+def _minet_fps(run: Callable, x: torch.Tensor, *, warmup: int, iters: int, amp: bool) -> dict:
     batch = x.shape[0]
+    with set_cudnn_benchmark(True):
+        seconds = time_calls(run, x, warmup=0, iters=iters, grad_mode=torch.no_grad, amp=amp)
+    kept = seconds[warmup:]
+    row = {"protocol": "minet-fps", "batch": batch, **summarize(kept, batch)}
+    row["fps"] = batch / statistics.fmean(kept)
+    row.update(iters=iters, dropped=warmup, statistic="batch / mean of kept calls")
+    return row
+
+
+def _round_sizes(iters: int, rounds: int) -> list[int]:
+    rounds = max(1, min(rounds, iters))
+    return [iters // rounds + (r < iters % rounds) for r in range(rounds)]
+
+
+def measure(
+    runs: dict[str, Callable], x: torch.Tensor, *, protocol: str, warmup: int, iters: int,
+    rounds: int = 5, amp: bool = False,
+) -> dict[str, dict]:
+    """One speed row per named callable in ``runs`` on input ``x`` under ``protocol``.
+
+    minet-fps times each callable on its own, as FPS.py does; the other protocols interleave
+    them in ``rounds`` with a rotating order (see the module docstring).
+    """
+    if iters < 1 or warmup < 0:
+        raise SodbenchError(f"need --iters >= 1 and --warmup >= 0 (got {iters}, {warmup})")
     if protocol == "minet-fps":
         if iters <= warmup:
             raise SodbenchError(
                 f"minet-fps needs --iters > --warmup (calls dropped); got {iters} and {warmup}"
             )
-        with cudnn_benchmark(True):
-            seconds = time_calls(run, x, warmup=0, iters=iters, grad_mode=torch.no_grad, amp=amp)
-        kept = seconds[warmup:]
-        row = {"protocol": "minet-fps", "batch": batch, **summarize(kept, batch)}
-        row["fps"] = batch / statistics.fmean(kept)
-        row.update(iters=iters, dropped=warmup, statistic="batch / mean of kept calls")
-        return row
+        return {name: _minet_fps(run, x, warmup=warmup, iters=iters, amp=amp)
+                for name, run in runs.items()}
     if protocol not in PROTOCOLS:
         raise SodbenchError(f"unknown --protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    names = list(runs)
+    seconds = {name: [] for name in names}
+    for name in names:
+        time_calls(runs[name], x, warmup=warmup, iters=0, amp=amp)
+    for index, size in enumerate(_round_sizes(iters, rounds)):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            seconds[name] += time_calls(runs[name], x, warmup=0, iters=size, amp=amp)
+    batch = x.shape[0]
     label = "latency" if protocol == "latency" and batch == 1 else "throughput"
-    seconds = time_calls(run, x, warmup=warmup, iters=iters, amp=amp)
-    row = {"protocol": label, "batch": batch, **summarize(seconds, batch)}
-    row.update(iters=iters, warmup=warmup, statistic="batch / median call time")
-    return row
+    rows = {}
+    for name in names:
+        rows[name] = {"protocol": label, "batch": batch, **summarize(seconds[name], batch)}
+        rows[name].update(iters=iters, warmup=warmup, rounds=len(_round_sizes(iters, rounds)),
+                          statistic="batch / median call time")
+    return rows

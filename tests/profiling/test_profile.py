@@ -76,14 +76,14 @@ def test_eval_model_stays_in_eval_and_threads_restored():
 
 def test_timing_rows():
     record = sodbench.profile(TinySOD(), (1, 3, 24, 24), batch_sizes=(1, 3), iters=4, warmup=1,
-                              external=False)
+                              rounds=5, external=False)
     rows = record["speed"]
     assert [(r["backend"], r["batch"], r["protocol"]) for r in rows] == [
         ("eager", 1, "latency"), ("eager", 3, "throughput")]
     for row in rows:
         assert 0 < row["min_ms"] <= row["median_ms"] <= row["p90_ms"]
         assert row["fps"] == pytest.approx(row["batch"] / row["median_ms"] * 1e3)
-        assert row["iters"] == 4 and row["warmup"] == 1
+        assert row["iters"] == 4 and row["warmup"] == 1 and row["rounds"] == 4
     env = record["environment"]
     assert env["torch"] == torch.__version__ and env["dtype"] == "float32"
     assert env["device"] == "cpu" and env["device_name"]
