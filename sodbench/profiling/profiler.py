@@ -39,7 +39,10 @@ COUNTS = {
 
 
 def _device(name: str) -> torch.device:
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise SodbenchError(f"--device must be cpu or cuda (got {name!r})") from error
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SodbenchError("--device cuda requested but torch.cuda.is_available() is False")
     if device.type not in ("cpu", "cuda"):
@@ -168,7 +171,8 @@ def profile(
     iters = (MINET_FPS["iters"] if minet else DEFAULT_ITERS) if iters is None else iters
     image_shape = tuple(int(n) for n in input_shape[1:])
 
-    was_training = model.training
+    # Per module: a frozen BatchNorm inside a training model must stay in eval mode.
+    training_flags = [(module, module.training) for module in model.modules()]
     with fixed_threads(threads) as used_threads, set_cudnn_benchmark(cudnn_benchmark):
         try:
             work = _on_device(model, device).eval()
@@ -180,7 +184,8 @@ def profile(
                 protocol=protocol, warmup=warmup, iters=iters, rounds=rounds, threads=used_threads,
                 amp=amp, seed=seed)
         finally:
-            model.train(was_training)
+            for module, flag in training_flags:
+                module.training = flag
         env = environment(device, threads=used_threads,
                           dtype="float16 autocast" if amp else "float32", amp=amp)
     env["cudnn_benchmark"] = cudnn_benchmark or minet

@@ -52,6 +52,7 @@ def test_record_numbers():
 
 def test_profile_leaves_model_unchanged():
     model = TinySOD().train()
+    model.stem[1].eval()  # a frozen BatchNorm inside a training model stays frozen
     model.stem.register_forward_hook(lambda module, inputs, output: None)
     before = _snapshot(model)
     sodbench.profile(model, (1, 3, 32, 32), iters=1, warmup=0,
@@ -59,7 +60,8 @@ def test_profile_leaves_model_unchanged():
     after = _snapshot(model)
     assert after["keys"] == before["keys"]
     assert after["hooks"] == before["hooks"]
-    assert after["training"] == before["training"] and model.training
+    assert after["training"] == before["training"]
+    assert model.training and not model.stem[1].training
     assert after["buffers"] == before["buffers"]
     for key, tensor in before["tensors"].items():
         assert torch.equal(after["tensors"][key], tensor), key
@@ -112,6 +114,7 @@ def test_minet_fps_defaults_are_the_authors():
     ({"backends": ("tensorrt",)}, "unknown backend"),
     ({"amp": True}, "--amp needs --device cuda"),
     ({"batch_sizes": (0,)}, "batch sizes"),
+    ({"device": "tpu"}, "--device must be cpu or cuda"),
 ])
 def test_bad_options(kwargs, message):
     with pytest.raises(SodbenchError, match=message):
