@@ -12,7 +12,7 @@ research note ``profiling.md`` section 2.1.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 
 import torch
 from torch import nn
@@ -94,7 +94,6 @@ class _RecordingCounter(FlopCounterMode):
         self.calls = Counter()
         self.elements = Counter()
         self.bias_elements = 0
-        self.module_elements = defaultdict(Counter)
 
     def _count_flops(self, func_packet, out, args, kwargs):
         name = str(func_packet)
