@@ -36,7 +36,7 @@ class DemoReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def run_demo(out_dir: str | os.PathLike, *, n_images: int = 36, iters: int = 10,
+def run_demo(out_dir: str | os.PathLike, *, n_images: int = 36, iters: int = 5,
              log=print) -> DemoReport:
     """Run the demo into ``out_dir`` and return a :class:`DemoReport`.
 
@@ -124,5 +124,5 @@ def _minet_predict(images: Path, out: Path):
 def _profile(model, iters: int) -> dict:
     from sodbench import profile
 
-    return profile(model, PROFILE_SHAPE, batch_sizes=(1,), warmup=2, iters=iters,
+    return profile(model, PROFILE_SHAPE, batch_sizes=(1,), warmup=1, iters=iters,
                    external=False, name=MINET)
