@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -145,3 +146,20 @@ def test_cuda_latency_and_amp():
     env = record["environment"]
     assert env["device_name"] == torch.cuda.get_device_name(0)
     assert env["dtype"] == "float16 autocast" and env["cudnn_benchmark"] is True
+
+
+@pytest.mark.skipif(importlib.util.find_spec("thop") is None, reason="thop not installed")
+def test_thop_itself_would_change_the_model():
+    # Why the hygiene test above matters: thop 0.1.1 run on the model leaves buffers behind.
+    import thop
+
+    model = TinySOD().eval()
+    keys = set(model.state_dict())
+    thop.profile(model, inputs=(torch.randn(1, 3, 16, 16),), verbose=False)
+    assert {key for key in model.state_dict() if key not in keys} >= {"total_ops", "total_params"}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the message shown without CUDA")
+def test_cuda_without_a_gpu_is_one_line():
+    with pytest.raises(SodbenchError, match="torch.cuda.is_available"):
+        sodbench.profile(TinySOD(), (1, 3, 8, 8), device="cuda", iters=1, external=False)
