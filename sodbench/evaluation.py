@@ -19,7 +19,7 @@ import os
 import platform
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import groupby
@@ -240,7 +240,6 @@ def run(
     jobs: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
-    on_entry: Callable[[EntryResult], None] | None = None,
 ) -> list[EntryResult]:
     """Evaluate every task; results come back in task order.
 
@@ -256,8 +255,6 @@ def run(
         Result cache folder (see :mod:`sodbench.cache`); None disables caching.
     progress : bool
         Show a tqdm bar on stderr (images done / images to evaluate).
-    on_entry : callable, optional
-        Called with each :class:`EntryResult` as soon as it is final (cached ones first).
     """
     _new_evaluator(options)
     jobs = default_jobs() if jobs is None else jobs
@@ -276,8 +273,6 @@ def run(
         cached = cache.load(task.dataset, task.method, key) if cache else None
         if cached is not None:
             results[index] = EntryResult(*cached, from_cache=True)
-            if on_entry:
-                on_entry(results[index])
         else:
             pending[index] = key
 
@@ -287,8 +282,6 @@ def run(
         if cache:
             cache.store(task.dataset, task.method, pending[index],
                         results[index].entry, results[index].per_image)
-        if on_entry:
-            on_entry(results[index])
 
     work = [(index, chunk) for index in pending for chunk in _chunks(pairings[index].pairs)]
     total = sum(len(chunk) for _, chunk in work)

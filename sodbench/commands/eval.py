@@ -110,8 +110,7 @@ def command(ctx: click.Context, **params) -> None:
     quiet = settings["quiet"]
     progress = not quiet and sys.stderr.isatty()
 
-    results = run(tasks, options, jobs=settings["jobs"], cache_dir=cache_dir,
-                  progress=progress, on_entry=None)
+    results = run(tasks, options, jobs=settings["jobs"], cache_dir=cache_dir, progress=progress)
     resumed = sum(result.from_cache for result in results)
     if params["resume"]:
         click.echo(f"resumed {resumed} of {len(results)} (dataset, method) results "
