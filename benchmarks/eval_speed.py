@@ -5,7 +5,9 @@ MAE, S-measure, weighted F, E-measure (adp/mean/max) and FmeasureV2 with the F, 
 Dice handlers (adp/mean/max). The reference is the loop PySODEvalToolkit runs: OpenCV
 grey reading (PIL when OpenCV is missing), one ``step`` per image and metric. sodbench
 runs as a subprocess (interpreter start-up included) with the cache off, once with
-``--jobs 1`` and once with the default (all cores).
+``--jobs 1`` and once with the default (all cores). Wall time is the target; CPU time
+(user + system, all processes) is printed too because on a shared machine other
+processes' load inflates wall time.
 
 Usage::
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,12 +45,12 @@ def _reader():
         return "PIL", lambda path: np.asarray(Image.open(path).convert("L"))
 
 
-def reference_loop(gt_dir: Path, preds: dict[str, Path]) -> float:
-    """Seconds for the PySODMetrics loop over every method (reading included)."""
+def reference_loop(gt_dir: Path, preds: dict[str, Path]) -> tuple[float, float]:
+    """(wall, CPU) seconds of the PySODMetrics loop over every method (reading included)."""
     import py_sod_metrics as psm
 
     _, read = _reader()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for pred_dir in preds.values():
         by_stem = {p.stem: p for p in pred_dir.iterdir()}
         metrics = [psm.MAE(), psm.Smeasure(), psm.WeightedFmeasure(), psm.Emeasure(),
@@ -61,11 +64,16 @@ def reference_loop(gt_dir: Path, preds: dict[str, Path]) -> float:
                 metric.step(pred, gt)
         for metric in metrics:
             metric.get_results()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def sodbench_command(gt_dir: Path, preds: dict[str, Path], jobs: int | None) -> float:
-    """Seconds for one ``sodbench eval`` process (start-up, reading, metrics, JSON)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sodbench_command(gt_dir: Path, preds: dict[str, Path], jobs: int | None):
+    """(wall, CPU) seconds of one ``sodbench eval`` process and its workers."""
     with tempfile.TemporaryDirectory() as tmp:
         args = [sys.executable, "-m", "sodbench.cli", "eval", "--gt", str(gt_dir),
                 "--metrics", METRICS, "--no-cache", "--quiet", "--json", f"{tmp}/r.json"]
@@ -73,9 +81,9 @@ def sodbench_command(gt_dir: Path, preds: dict[str, Path], jobs: int | None) -> 
             args += ["--pred", f"{name}={folder}"]
         if jobs is not None:
             args += ["--jobs", str(jobs)]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         subprocess.run(args, check=True, cwd=ROOT)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def _subset(root: Path, per_kind: int, out: Path) -> tuple[Path, dict[str, Path]]:
@@ -103,12 +111,16 @@ def main() -> None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         print(f"{n_pairs} pairs ({len(preds)} methods), {cores} cores, reader "
               f"{_reader()[0]}, metrics {METRICS}")
-        reference = reference_loop(gt_dir, preds)
-        print(f"{'PySODMetrics loop':28s} {reference:8.2f} s   1.00x")
+        print(f"load average before: {os.getloadavg()[0]:.2f} (other processes skew wall time;"
+              " CPU time is the load-independent cost)")
+        print(f"{'':32s} {'wall s':>8s} {'ratio':>6s} {'CPU s':>8s} {'ratio':>6s}")
+        wall, cpu = reference_loop(gt_dir, preds)
+        print(f"{'PySODMetrics loop':32s} {wall:8.2f} {1:6.2f} {cpu:8.2f} {1:6.2f}")
         for label, jobs in (("sodbench eval --jobs 1", 1),
-                            (f"sodbench eval (default, {cores} jobs)", None)):
-            seconds = sodbench_command(gt_dir, preds, jobs)
-            print(f"{label:28s} {seconds:8.2f} s  {reference / seconds:5.2f}x")
+                            (f"sodbench eval (default: {cores} jobs)", None)):
+            seconds, cpu_seconds = sodbench_command(gt_dir, preds, jobs)
+            print(f"{label:32s} {seconds:8.2f} {wall / seconds:6.2f} {cpu_seconds:8.2f} "
+                  f"{cpu / cpu_seconds:6.2f}")
 
 
 if __name__ == "__main__":
