@@ -426,3 +426,31 @@ def test_python_api_returns_the_document(sample):
     assert (entry["dataset"], entry["method"]) == ("Mini", "WeakNet")
     _assert_entry_equals(entry, _reference(sample / "GT", sample / "pred" / "WeakNet",
                                            metrics=["MAE", "wF"]))
+
+
+def test_interrupt_during_pool_run_terminates_workers_and_keeps_finished(tmp_path, monkeypatch,
+                                                                          capsys):
+    sample = generate(tmp_path / "s", n_images=40, size=24, seed=4)
+    real = evaluation._finish
+    finished = []
+
+    def interrupt_second(*args):
+        if finished:
+            raise KeyboardInterrupt
+        finished.append(real(*args))
+        return finished[-1]
+
+    monkeypatch.setattr(evaluation, "_finish", interrupt_second)
+    out = tmp_path / "out"
+    assert _eval(sample, out, "--jobs", "2") == 130
+    assert "interrupted; finished work was kept" in capsys.readouterr().err
+    assert not (out / "r.json").exists()
+    [cached] = (out / ".sodbench_cache").iterdir()
+    assert "GoodNet" in cached.name
+    monkeypatch.setattr(evaluation, "_finish", real)
+    assert _eval(sample, out, "--jobs", "2", "--resume") == 0
+    assert "resumed 1 of 2" in capsys.readouterr().err
+    resumed = load_results(out / "r.json")["entries"]
+    assert resumed[0]["metrics"] == finished[0].entry["metrics"]
+    assert _eval(sample, tmp_path / "fresh", "--jobs", "1", "--no-cache", "--quiet") == 0
+    assert load_results(tmp_path / "fresh" / "r.json")["entries"] == resumed
