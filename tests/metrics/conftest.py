@@ -11,7 +11,7 @@ from cases import random_pairs
 py_sod_metrics = pytest.importorskip("py_sod_metrics")
 
 
-def _reference(pred: np.ndarray, gt: np.ndarray) -> dict:
+def pysodmetrics_values(pred: np.ndarray, gt: np.ndarray) -> dict:
     sm, mae, wf, em = (py_sod_metrics.Smeasure(), py_sod_metrics.MAE(),
                        py_sod_metrics.WeightedFmeasure(), py_sod_metrics.Emeasure())
     handlers = {
@@ -40,7 +40,7 @@ def _reference(pred: np.ndarray, gt: np.ndarray) -> dict:
 @pytest.fixture(scope="session")
 def pairs():
     """The random pairs with their PySODMetrics values: list of (kind, pred, gt, reference)."""
-    return [(kind, pred, gt, _reference(pred, gt)) for kind, pred, gt in random_pairs()]
+    return [(kind, pred, gt, pysodmetrics_values(pred, gt)) for kind, pred, gt in random_pairs()]
 
 
 def reference_array(pairs, key: str) -> np.ndarray:
