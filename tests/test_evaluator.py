@@ -110,6 +110,14 @@ def test_matlab_profile_differs_where_documented():
         evaluator.update(pred, gt)
         results[name] = evaluator.compute()["adpE"]
     assert results["pysodmetrics"] == 0 and results["matlab"] == pytest.approx(64 / 63)
+    # an inverted map: S-measure clamped at 0 by PySODMetrics, negative in Fan's Matlab code
+    _, gt = spec_pair(3)
+    scores = {}
+    for name in ("pysodmetrics", "matlab"):
+        evaluator = Evaluator(name, metrics=["Sm"])
+        evaluator.update(255 - gt, gt)
+        scores[name] = evaluator.compute()["Sm"]
+    assert scores["pysodmetrics"] == 0 and scores["matlab"] < -0.05
 
 
 def test_batch_equals_one_by_one_and_merge_equals_single_pass(spec_data):
@@ -163,3 +171,23 @@ def test_profiles_are_named_and_describe_themselves():
     assert get_profile("matlab").centroid == "half_away"
     assert all(profile.description for profile in PROFILES.values())
     assert Evaluator().profile.name == "pysodmetrics"
+
+
+def test_dtypes_follow_the_documented_rules():
+    pred, gt = spec_pair(3)
+    results = []
+    for p, g in (
+        (pred, gt),
+        (pred.astype(np.uint16) * 257, gt.astype(np.uint16) * 257),  # 16-bit PNG levels
+        (pred / 255, gt > 128),                                      # float map, bool GT
+        ((pred / 255).astype(np.float32), (gt / 255).astype(np.float32)),
+    ):
+        evaluator = Evaluator(metrics=CORE)
+        evaluator.update(p, g)
+        results.append(evaluator.compute())
+    for other in results[1:]:
+        for key in CORE:
+            # float32 rounds p/255, so min-max lands within 1e-7 of the uint8 map
+            assert other[key] == pytest.approx(results[0][key], abs=1e-6), key
+    for key in CORE:
+        assert results[1][key] == results[0][key] and results[2][key] == results[0][key], key
