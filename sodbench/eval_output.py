@@ -87,7 +87,7 @@ def write_curves(entries: list[dict], path: str | os.PathLike) -> None:
         _atomic_npz(path, arrays)
         return
     if path.suffix.lower() != ".csv":
-        raise SodbenchError(f"--curves {path}: use a .csv or .npz file name")
+        raise SodbenchError(f"{path}: curves go to a .csv or .npz file")
     frames = []
     for entry in entries:
         columns = {name: np.asarray(entry["curves"][name], dtype=np.float64)

@@ -38,8 +38,9 @@ def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
     from sodbench.evaluation import Task, default_dataset_name
 
     if params["config"]:
-        if params["gt"] or params["pred"]:
-            raise SodbenchError("--config: give the folders in the config file, not --gt/--pred")
+        if params["gt"] or params["pred"] or params["dataset"]:
+            raise SodbenchError("--config: name datasets and folders in the config file, "
+                                "not with --gt/--pred/--dataset")
         from sodbench.config import load_config
 
         tasks, options = load_config(params["config"])
@@ -102,6 +103,8 @@ def command(ctx: click.Context, **params) -> None:
         on_missing=settings["on_missing"], gt_prefix=settings["gt_prefix"],
         gt_suffix=settings["gt_suffix"], pred_prefix=settings["pred_prefix"],
         pred_suffix=settings["pred_suffix"])
+    if settings["curves"] and Path(settings["curves"]).suffix.lower() not in (".csv", ".npz"):
+        raise SodbenchError(f"--curves {settings['curves']}: use a .csv or .npz file name")
     if settings["no_cache"] and params["resume"]:
         raise SodbenchError("--resume needs the cache: drop --no-cache")
     cache_dir = None

@@ -112,8 +112,11 @@ def test_curves_csv_and_npz_match_json(sample, tmp_path):
     with np.load(out / "c.npz") as arrays:
         assert np.array_equal(arrays["sample/WeakNet/E"], np.asarray(entry["curves"]["E"]))
         assert list(arrays["sample/WeakNet/coverage"]) == [9, 9]
+    before = len(list((out / ".sodbench_cache").iterdir()))
     assert main(["eval", "--gt", str(sample / "GT"), "--pred", f"G={sample / 'pred/GoodNet'}",
-                 "--curves", str(out / "c.txt")]) == 2
+                 "--curves", str(out / "c.txt"), "--json", str(out / "r.json"),
+                 "--metrics", "MAE"]) == 2
+    assert len(list((out / ".sodbench_cache").iterdir())) == before
 
 
 def test_missing_prediction_strict_then_skip(sample, tmp_path, capsys):
@@ -407,6 +410,8 @@ Mine = "SD2/pred/WeakNet"
         assert f"{config}: " in err and message in err and err.count("\n") == 1, err
     assert main(["eval", "--config", str(tmp_path / "none.toml")]) == 2
     assert "--config" in capsys.readouterr().err
+    assert main(["eval", "--config", str(config), "--dataset", "X"]) == 2
+    assert "name datasets and folders in the config file" in capsys.readouterr().err
 
 
 def test_progress_bar_on_request(sample, capsys):
