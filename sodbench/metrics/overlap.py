@@ -20,35 +20,45 @@ from sodbench.metrics.counts import divide
 GT_LEVEL = 25
 """SMD's ``GT > 25`` on the uint8 ground truth (about 0.1 of the range)."""
 
+_CHUNK_PIXELS = 1 << 18
+"""Images per pass of :func:`overlap_ratio`: about 2 MB of float64, so the five
+element-wise passes of the re-quantisation stay in cache (measured 2x faster than one
+pass over 900 maps of 200x200)."""
 
-def minmax_im2uint8(image: np.ndarray) -> np.ndarray:
-    """SMD's ``im2uint8((X - min(X(:))) ./ (max(X(:)) - min(X(:))))`` per image of a batch.
+
+def minmax_levels(image: np.ndarray) -> np.ndarray:
+    """SMD's ``im2uint8((X - min(X(:))) ./ (max(X(:)) - min(X(:))))`` per image, as float64.
 
     Same double operations in the same order as Matlab: subtract, divide, then the
     ``grayto8`` MEX of ``im2uint8`` (``val * 255.0 + 0.5``, clip to [0, 255], truncate,
-    NaN -> 0). A constant image divides 0 by 0, so it becomes all 0.
+    NaN -> 0). For finite input the quotient lies in [0, 1] (rounding is monotonic), so the
+    clip never acts and truncation is the floor. A constant image is Matlab's 0/0 = NaN,
+    i.e. all 0: dividing by 1 instead gives exactly that. The grey levels stay float64
+    (integer-valued, so sums are exact): a uint8 cast would cost more than the rest.
     """
     low = image.min(axis=(-2, -1), keepdims=True)
-    high = image.max(axis=(-2, -1), keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scaled = (image - low) / (high - low)
-        level = scaled * 255.0 + 0.5
-    level = np.nan_to_num(level, nan=0.0)
-    return np.floor(np.clip(level, 0.0, 255.0)).astype(np.uint8)
+    span = image.max(axis=(-2, -1), keepdims=True) - low
+    span[span == 0] = 1.0
+    level = image - low
+    level /= span
+    level *= 255.0
+    level += 0.5
+    return np.floor(level, out=level)
 
 
-def smd_adaptive_mask(fg8: np.ndarray) -> np.ndarray:
-    """SMD's ``FG >= mean(FG(:)) * 2`` on uint8 maps, threshold not clamped to 255."""
-    count = fg8.shape[-2] * fg8.shape[-1]
-    threshold = fg8.sum(axis=(-2, -1), dtype=np.int64) / count * 2
-    return fg8 >= threshold[..., None, None]
+def minmax_im2uint8(image: np.ndarray) -> np.ndarray:
+    """:func:`minmax_levels` as Matlab's uint8 array."""
+    return minmax_levels(image).astype(np.uint8)
 
 
-def _prepare(pred, gt) -> tuple[np.ndarray, np.ndarray]:
-    """SMD's uint8 prediction and ``GT8 > 25`` mask, both N x H x W."""
-    pred, gt = im2double(pred), im2double(gt, "ground truth")
-    check_pair(pred, gt)
-    return minmax_im2uint8(pred), minmax_im2uint8(gt) > GT_LEVEL
+def smd_adaptive_mask(levels: np.ndarray) -> np.ndarray:
+    """SMD's ``FG >= mean(FG(:)) * 2`` on grey levels 0..255, threshold not clamped to 255.
+
+    Matlab's ``mean`` of a uint8 array is the exact integer sum over the pixel count.
+    """
+    count = levels.shape[-2] * levels.shape[-1]
+    threshold = levels.sum(axis=(-2, -1), dtype=np.float64) / count * 2
+    return levels >= threshold[..., None, None]
 
 
 def overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -81,8 +91,17 @@ def overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     ----------
     Peng et al., TPAMI 2017; ``CalOverlapRatio.m`` in the SMD toolbox.
     """
-    fg8, gt_mask = _prepare(pred, gt)
-    positive = smd_adaptive_mask(fg8)
+    pred, gt = im2double(pred), im2double(gt, "ground truth")
+    check_pair(pred, gt)
+    step = max(1, _CHUNK_PIXELS // (pred.shape[1] * pred.shape[2]))
+    return np.concatenate(
+        [_overlap_ratio(pred[i : i + step], gt[i : i + step]) for i in range(0, len(pred), step)]
+    )
+
+
+def _overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    positive = smd_adaptive_mask(minmax_levels(pred))
+    gt_mask = minmax_levels(gt) > GT_LEVEL
     intersection = np.count_nonzero(positive & gt_mask, axis=(1, 2))
     union = np.count_nonzero(positive | gt_mask, axis=(1, 2))
     return divide(intersection, union)
@@ -102,7 +121,9 @@ def overlap_ratio_curve(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
         Column t is OR for ``FG8 >= t`` (ascending thresholds, as in the Matlab code).
         Averaging over images gives the dataset curve.
     """
-    fg8, gt_mask = _prepare(pred, gt)
+    pred, gt = im2double(pred), im2double(gt, "ground truth")
+    check_pair(pred, gt)
+    fg8, gt_mask = minmax_im2uint8(pred), minmax_levels(gt) > GT_LEVEL
     n_images = fg8.shape[0]
     bins = fg8.reshape(n_images, -1).astype(np.int64) + 256 * np.arange(n_images)[:, None]
     inside = gt_mask.reshape(n_images, -1)

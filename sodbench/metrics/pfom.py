@@ -24,7 +24,7 @@ from skimage.filters import threshold_otsu
 from sodbench.errors import SodbenchError
 from sodbench.metrics._input import prepare
 from sodbench.metrics.counts import adaptive_threshold
-from sodbench.metrics.overlap import minmax_im2uint8, smd_adaptive_mask
+from sodbench.metrics.overlap import minmax_levels, smd_adaptive_mask
 
 BINARIZE = ("adaptive", "half", "otsu", "smd")
 EDGES = ("inner4", "inner8", "sobel_any", "canny", "matlab_sobel")
@@ -66,7 +66,7 @@ def binarize_map(pred: np.ndarray, method: str = "adaptive") -> np.ndarray:
         return pred > 0.5
     if method == "otsu":
         return np.stack([image > threshold_otsu(image) for image in pred])
-    return smd_adaptive_mask(minmax_im2uint8(pred))
+    return smd_adaptive_mask(minmax_levels(pred))
 
 
 def _sobel_pair(mask: np.ndarray, padding: str) -> tuple[np.ndarray, np.ndarray]:

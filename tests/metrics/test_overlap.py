@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
-from synthetic import spec_pair
+from synthetic import spec_pair, spec_set
 
 from sodbench.errors import SodbenchError
 from sodbench.metrics.overlap import overlap_ratio, overlap_ratio_curve
@@ -124,11 +124,12 @@ def test_spec_anchors(seed, pred_sum, expected):
 
 
 def test_batch_equals_single_images_and_curve_matches_reference():
+    preds, gts = spec_set()  # 20 maps of 200x200: several internal chunks
+    single = np.concatenate([overlap_ratio(p, g) for p, g in zip(preds, gts, strict=True)])
+    np.testing.assert_array_equal(overlap_ratio(preds, gts), single)
     pairs = [spec_pair(seed) for seed in (3, 12, 18)]
     preds = np.stack([p for p, _ in pairs])
     gts = np.stack([g for _, g in pairs])
-    single = np.concatenate([overlap_ratio(p, g) for p, g in pairs])
-    np.testing.assert_array_equal(overlap_ratio(preds, gts), single)
     curve = overlap_ratio_curve(preds, gts)
     assert curve.shape == (3, 256)
     for image, (p, g) in enumerate(pairs):
