@@ -38,12 +38,16 @@ def default_cache_dir(json_output: str | os.PathLike | None) -> Path:
 
 
 def cache_key(files: list[Path], settings: dict) -> str:
-    """Hash of the file list (name, size, mtime) and the settings that change results."""
+    """Hash of the file list (name, size, mtime) and the settings that change results.
+
+    ``settings`` must hold the resolved folders; files are hashed by name only, because
+    resolving ten thousand paths costs seconds and the folders already pin them.
+    """
     digest = hashlib.sha256()
     digest.update(json.dumps({"sodbench": __version__, **settings}, sort_keys=True).encode())
     for path in files:
-        stat = path.stat()
-        digest.update(f"\0{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        stat = os.stat(path)
+        digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
