@@ -73,22 +73,31 @@ def binarize_gt(gt, threshold_u8: int = GT_THRESHOLD_U8) -> np.ndarray:
 
     uint8 compares with ``threshold_u8`` directly, uint16 with ``257 * threshold_u8`` (the same
     level on 0..65535), a float GT in [0, 1] with ``threshold_u8 / 255``; bool is taken as is.
-    A float GT with values above 1 is refused: it is the 0..255 map saved as float.
+    Refused as ambiguous: a float GT with values above 1 (the 0..255 map saved as float) and an
+    integer GT whose maximum is 1 (a {0, 1} mask, which ``> 128`` would silently empty).
     """
     gt = as_batch(gt, "ground truth")
     dtype = gt.dtype
     if dtype == np.bool_:
         return gt
-    if dtype == np.uint8:
-        return gt > threshold_u8
-    if dtype == np.uint16:
-        return gt > 257 * threshold_u8
+    if dtype in _SCALE:
+        _check_not_zero_one(gt)
+        return gt > (threshold_u8 if dtype == np.uint8 else 257 * threshold_u8)
     if dtype in (np.float32, np.float64):
         _check_float(gt, "ground truth", "pass the uint8 mask, or divide by 255")
         return gt.astype(np.float64, copy=False) > threshold_u8 / 255
     raise SodbenchError(
         f"ground truth has dtype {dtype}: pass uint8 (0..255), uint16, bool or float in [0, 1]"
     )
+
+
+def _check_not_zero_one(gt: np.ndarray) -> None:
+    """Refuse an integer GT whose largest value is 1: a {0, 1} mask that ``> 128`` would empty."""
+    if gt.max() == 1:
+        raise SodbenchError(
+            f"ground truth is {gt.dtype} with values in {{0, 1}}: pass it as bool "
+            "(gt > 0) or scale it to 0..255"
+        )
 
 
 def check_pair(pred: np.ndarray, gt: np.ndarray) -> None:

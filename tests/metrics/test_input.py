@@ -45,6 +45,14 @@ def test_float_gt_on_0_255_is_refused():
         prepare(np.zeros((4, 4)), np.full((4, 4), 255.0))
 
 
+def test_integer_zero_one_gt_is_refused():
+    gt = np.zeros((4, 4), np.uint8)
+    gt[1, 1] = 1
+    with pytest.raises(SodbenchError, match=r"ground truth is uint8 with values in \{0, 1\}"):
+        prepare(np.zeros((4, 4), np.uint8), gt)
+    assert not binarize_gt(np.zeros((4, 4), np.uint8)).any()  # an empty 0..255 mask is fine
+
+
 def test_shape_mismatch():
     with pytest.raises(SodbenchError, match=r"prediction shape \(1, 4, 4\) differs"):
         prepare(np.zeros((4, 4), np.uint8), np.zeros((4, 5), np.uint8))
