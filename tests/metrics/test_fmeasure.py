@@ -12,6 +12,8 @@ from sodbench.metrics.fmeasure import (
     fmeasure_curves,
     fmeasure_from_counts,
     iou_from_counts,
+    precision,
+    recall,
 )
 
 
@@ -64,3 +66,25 @@ def test_matlab_levels_compare_floats():
     above = threshold_counts(pred, gt, levels="matlab", strict=True).positives[0]
     assert at_or_above.tolist() == list(range(256, 0, -1))
     assert above.tolist() == list(range(255, -1, -1))
+
+
+def _fan_fmeasure_calu(sal: np.ndarray, gt: np.ndarray, threshold: float):
+    """Fan's Fmeasure_calu.m for one threshold: (precision, recall, F), 0s without overlap."""
+    label = sal >= min(threshold, 1)
+    overlap = np.count_nonzero(label & gt)
+    if overlap == 0:
+        return 0.0, 0.0, 0.0
+    precision, recall = overlap / np.count_nonzero(label), overlap / np.count_nonzero(gt)
+    return precision, recall, 1.3 * precision * recall / (0.3 * precision + recall)
+
+
+def test_matlab_levels_follow_fan_fmeasure_calu():
+    rng = np.random.default_rng(11)
+    gt = rng.random((3, 10, 14)) > 0.6
+    pred = np.round(rng.random(gt.shape) * 255) / 255
+    pred[0, 0, :4] = matlab_thresholds()[[0, 37, 128, 255]]
+    counts = threshold_counts(pred, gt, levels="matlab")
+    ours = np.stack([precision(counts), recall(counts), fmeasure_from_counts(counts)], axis=-1)
+    for index in range(len(pred)):
+        expected = [_fan_fmeasure_calu(pred[index], gt[index], t) for t in matlab_thresholds()]
+        np.testing.assert_allclose(ours[index], expected, atol=1e-12, rtol=0)
