@@ -31,8 +31,9 @@ KINDS = {
     "fm": ("threshold", "F", "Threshold", "F-measure"),
     "em": ("threshold", "E", "Threshold", "E-measure"),
 }
-#: Okabe-Ito colours; vermillion is kept for the highlighted method (papers draw theirs red).
-OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#CC79A7")
+#: Okabe-Ito colours; vermillion is kept for the highlighted method (papers draw theirs red),
+#: orange (close to it) and yellow (faint on white) come last.
+OKABE_ITO = ("#000000", "#0072B2", "#56B4E9", "#009E73", "#CC79A7", "#E69F00", "#F0E442")
 HIGHLIGHT_COLOUR = "#D55E00"
 _STYLES = ("-", "--", "-.", ":")
 _MARGIN = 0.03
