@@ -1,6 +1,6 @@
 """The project's demo weights: MINet trained briefly on the synthetic sample, NOT on real data.
 
-See ``docs/minet.md`` ("Demo weights") for the recipe that re-creates the file; the file itself
+``python -m minet_ref.make_demo`` re-creates the file (docs/minet.md, "Demo weights"); the file
 carries the recipe and its validation scores under ``"metadata"``.
 """
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minet_ref.layers import ConvBNReLU, ConvOut, DSConv, MIModule
+from minet_ref.layers import ConvBNReLU, ConvOut, DSConv, MIModule, WeightedSumMIModule
 
 STEM_CHANNELS = 16
 ENCODER_STAGES = ((32, 3), (64, 4), (96, 6), (128, 3))
@@ -79,15 +79,25 @@ class MINet(nn.Module):
         )
 
 
-def fold_bn(model: nn.Module) -> nn.Module:
+def fold_bn(model: nn.Module, *, weighted_sum: bool = False) -> nn.Module:
     """Return an eval-mode copy of ``model`` with every BatchNorm folded into its convolution.
 
     Each ``Conv2d`` directly followed by a ``BatchNorm2d`` in an ``nn.Sequential`` gets
     ``W * g / sqrt(v + eps)`` and bias ``b + (bias - m) * g / sqrt(v + eps)`` (computed in
-    float64) and the BN becomes ``Identity``. For inference only: outputs agree with the
-    eval-mode model to float rounding (<= 1e-4 on MINet), and the copy cannot be trained.
+    float64) and the BN becomes ``Identity``. With ``weighted_sum=True`` every MI module also
+    becomes a :class:`~minet_ref.layers.WeightedSumMIModule`. For inference only: outputs agree
+    with the eval-mode model to float rounding (<= 1e-4 on MINet); the copy cannot be trained.
     """
-    folded = copy.deepcopy(model).eval()
+    folded = _fold_sequentials(copy.deepcopy(model).eval())
+    if weighted_sum:
+        for parent in list(folded.modules()):
+            for name, child in parent.named_children():
+                if isinstance(child, MIModule):
+                    setattr(parent, name, WeightedSumMIModule.from_folded(child))
+    return folded
+
+
+def _fold_sequentials(folded: nn.Module) -> nn.Module:
     for sequential in folded.modules():
         if not isinstance(sequential, nn.Sequential):
             continue

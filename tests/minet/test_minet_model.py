@@ -10,7 +10,7 @@ from minet_naive import NaiveMI, NaiveMINet, randomise
 
 import minet_ref
 from minet_ref import MINet, convert_official_checkpoint, fold_bn, to_official_checkpoint
-from minet_ref.layers import MIModule
+from minet_ref.layers import MIModule, WeightedSumMIModule
 from sodbench.errors import SodbenchError
 
 SIZES = [(1, 368, 368), (2, 97, 131), (1, 200, 200)]
@@ -150,19 +150,28 @@ def test_train_mode_gradients_match():
 
 
 @pytest.mark.parametrize("shape", [(1, 368, 368), (2, 97, 131)])
-def test_fold_bn_keeps_official_outputs(official_pair, shape):
-    model = official_pair[1]
-    folded = fold_bn(model)
+@pytest.mark.parametrize("weighted_sum", [False, True])
+def test_fold_bn_keeps_official_outputs(official_pair, shape, weighted_sum):
+    naive, model = official_pair
+    folded = fold_bn(model, weighted_sum=weighted_sum)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    n_weighted = sum(isinstance(m, WeightedSumMIModule) for m in folded.modules())
+    assert n_weighted == (16 if weighted_sum else 0)
     x = torch.randn(shape[0], 3, *shape[1:], generator=torch.Generator().manual_seed(8)) * 1.5
-    _assert_close(folded, model, x, atol=1e-4)
+    _assert_close(folded, naive, x, atol=1e-4)
 
 
-def test_fold_bn_random_weights_float64():
+@pytest.mark.parametrize("weighted_sum", [False, True])
+def test_fold_bn_random_weights_float64(weighted_sum):
     model = randomise(MINet(), 7).double().eval()
     x = torch.randn(2, 3, 97, 131, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
-    _assert_close(fold_bn(model), model, x, atol=1e-10)
+    _assert_close(fold_bn(model, weighted_sum=weighted_sum), model, x, atol=1e-10)
+
+
+def test_weighted_sum_needs_folded_module():
+    with pytest.raises(ValueError, match="folded"):
+        WeightedSumMIModule.from_folded(MIModule(8))
 
 
 def test_create_model_registry():
