@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -127,33 +128,53 @@ def _read_pair(gt_path: Path, pred_path: Path, options: Options, report: ChunkRe
     if pred.shape != gt.shape:
         pred = resize_to(pred, gt.shape)
         report.add("resized", pred_path.name)
-    _inspect_gt(gt, gt_path.name, report)
+    _inspect_gt(gt, gt_path, report)
     return pred, gt
 
 
-def _inspect_gt(gt: np.ndarray, name: str, report: ChunkReport) -> None:
+def _inspect_gt(gt: np.ndarray, path: Path, report: ChunkReport) -> None:
+    """Note empty and non-binary GT masks; refuse 0/1 integer masks per image.
+
+    The Evaluator refuses an integer GT whose maximum is 1 (binarising at > 128 would
+    empty it), but it sees a batch; checking each file here keeps the rule per image.
+    """
+    name = path.name
     full = np.iinfo(gt.dtype).max if gt.dtype.kind in "ui" else 1
+    if gt.dtype.kind in "ui" and gt.max() == 1:
+        raise SodbenchError(f"GT {path}: {gt.dtype} mask with values in {{0, 1}} would be "
+                            "empty after binarising; save it with 0 and 255")
     if not gt.any():
         report.add("gt_empty", name)
     elif gt.dtype != bool and not ((gt == 0) | (gt == full)).all():
         report.add("gt_not_binary", name)
 
 
-def _update(evaluator, batch: list[tuple[str, Path, np.ndarray, np.ndarray]], options) -> None:
-    """Feed one same-size batch; on an input error, name the file that caused it."""
+class _Loaded(NamedTuple):
+    name: str
+    gt_path: Path
+    pred_path: Path
+    pred: np.ndarray
+    gt: np.ndarray
+
+
+def _update(evaluator, batch: list[_Loaded], options: Options) -> None:
+    """Feed one same-size batch; on an input error, name the pair that caused it."""
     try:
-        evaluator.update(np.stack([b[2] for b in batch]), np.stack([b[3] for b in batch]),
-                         names=[b[0] for b in batch])
+        evaluator.update(np.stack([item.pred for item in batch]),
+                         np.stack([item.gt for item in batch]),
+                         names=[item.name for item in batch])
     except SodbenchError as error:
-        for name, path, pred, gt in batch:
+        for item in batch:
             try:
-                _new_evaluator(options).update(pred, gt, names=[name])
+                _new_evaluator(options).update(item.pred, item.gt, names=[item.name])
             except SodbenchError as single:
-                raise SodbenchError(f"{path}: {single}") from single
+                raise SodbenchError(f"GT {item.gt_path}, prediction {item.pred_path}: "
+                                    f"{single}") from single
         raise error
     except Exception as error:
         if hasattr(error, "add_note"):  # Python >= 3.11: say which files a bug hit
-            error.add_note(f"sodbench: while evaluating {shorten(str(b[1]) for b in batch)}")
+            error.add_note(f"sodbench: while evaluating "
+                           f"{shorten(str(item.pred_path) for item in batch)}")
         raise
 
 
@@ -169,9 +190,9 @@ def evaluate_chunk(pairs: list[tuple[str, Path, Path]], options: Options):
     for name, gt_path, pred_path in pairs:
         arrays = _read_pair(gt_path, pred_path, options, report)
         if arrays is not None:
-            loaded.append((name, pred_path, *arrays))
-    for _, batch in groupby(loaded, key=lambda item: (item[3].shape, item[2].dtype,
-                                                      item[3].dtype)):
+            loaded.append(_Loaded(name, gt_path, pred_path, *arrays))
+    for _, batch in groupby(loaded, key=lambda item: (item.gt.shape, item.pred.dtype,
+                                                      item.gt.dtype)):
         _update(evaluator, list(batch), options)
     return evaluator, report
 

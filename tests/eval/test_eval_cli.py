@@ -208,7 +208,17 @@ def test_nan_float_map(sample, tmp_path, capsys):
     np.save(target / "In_1.npy", np.nan_to_num(values) * 2)
     assert _eval(sample, tmp_path / "out", "--jobs", "1") == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {target / 'In_1.npy'}: ") and err.count("\n") == 1
+    assert err.startswith(f"error: GT {sample / 'GT' / 'In_1.png'}, prediction "
+                          f"{target / 'In_1.npy'}: prediction is float") and err.count("\n") == 1
+
+
+def test_gt_stored_as_0_1_is_refused_naming_the_gt(sample, tmp_path, capsys):
+    gt = read_map(sample / "GT" / "Pa_2.png")
+    Image.fromarray((gt > 0).astype(np.uint8)).save(sample / "GT" / "Pa_2.png")
+    assert _eval(sample, tmp_path / "out", "--jobs", "1", methods=("GoodNet",)) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: GT {sample / 'GT' / 'Pa_2.png'}: uint8 mask with values in "
+                   "{0, 1} would be empty after binarising; save it with 0 and 255\n")
 
 
 def test_mixed_formats_and_sizes(sample, tmp_path):
