@@ -6,6 +6,7 @@ Variants, all with the same weights (the authors' checkpoint when given, otherwi
   ``Conv2d(4, 1, 1)`` modules per MI module over chunk/cat), eager PyTorch. The reference (1.0x).
 * ``minet_ref``: :class:`minet_ref.MINet` (grouped-conv MI module), eager PyTorch.
 * ``minet_ref+fold``: :func:`minet_ref.fold_bn`, eager PyTorch.
+* ``minet_ref+wsum``: ``fold_bn(weighted_sum=True)`` (MI fusion as 4 multiply-adds), eager.
 * ``minet_ref+ort``: the folded model through ONNX Runtime, prepared and checked by
   :mod:`sodbench.profiling.backends` (the profiler's backend code, not a second exporter).
 
@@ -52,6 +53,9 @@ def build_variants(weights: Path | None, example: torch.Tensor, threads: int) ->
         "per-channel": prepare_backend(naive, example, "eager"),
         "minet_ref": prepare_backend(model, example, "eager"),
         "minet_ref+fold": prepare_backend(folded, example, "eager"),
+        "minet_ref+wsum": prepare_backend(
+            minet_ref.fold_bn(model, weighted_sum=True), example, "eager"
+        ),
         "minet_ref+ort": prepare_backend(folded, example, "onnxruntime", threads=threads),
     }
     for name, run in variants.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -111,12 +112,22 @@ def _split_pconv(prefix: str, entries: list[tuple[str, torch.Tensor]]) -> Ordere
     return split
 
 
-def load_weights_file(path: str | Path) -> tuple[OrderedDict, bool]:
+class WeightsFile(NamedTuple):
+    """What :func:`load_weights_file` read."""
+
+    state_dict: OrderedDict
+    converted: bool
+    """True when the file was in the authors' layout."""
+    input_size: int | None
+    """Side the weights were trained at, when the file records it (demo weights, train runs)."""
+
+
+def load_weights_file(path: str | Path) -> WeightsFile:
     """Read MINet weights from ``path`` in any supported layout, on the CPU.
 
     Accepts a plain state dict (the project's or the authors' layout) or a dict holding one
-    under ``"state_dict"`` (demo weights, :mod:`minet_ref.train` checkpoints). Returns the
-    state dict in the project's layout and whether it was converted from the authors' layout.
+    under ``"state_dict"`` (demo weights with ``"metadata"``, :mod:`minet_ref.train`
+    checkpoints with ``"config"``).
 
     Raises
     ------
@@ -135,7 +146,11 @@ def load_weights_file(path: str | Path) -> tuple[OrderedDict, bool]:
         raise SodbenchError(
             f"weights file {path} is not a readable torch file ({reason})"
         ) from None
+    input_size = None
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
+        input_size = (loaded.get("metadata") or {}).get("input_size") or (
+            loaded.get("config") or {}
+        ).get("size")
         loaded = loaded["state_dict"]
     if not isinstance(loaded, dict) or not all(
         isinstance(value, torch.Tensor) for value in loaded.values()
@@ -144,7 +159,7 @@ def load_weights_file(path: str | Path) -> tuple[OrderedDict, bool]:
     converted = is_official_layout(loaded)
     state_dict = convert_official_checkpoint(loaded)
     _check_keys(path, state_dict)
-    return state_dict, converted
+    return WeightsFile(state_dict, converted, input_size)
 
 
 def _check_keys(path: Path, state_dict) -> None:

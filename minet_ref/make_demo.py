@@ -18,7 +18,7 @@ DEMO_RECIPE = {
     "train_sample": {"n_images": 96, "size": 200, "seed": 1},
     "val_sample": {"n_images": 12, "size": 200, "seed": 2},
     "eval_sample": {"n_images": 36, "size": 200, "seed": 0},
-    "train": {"epochs": 25, "batch": 8, "lr": 4e-3, "size": 368, "crop": 96, "seed": 0,
+    "train": {"epochs": 20, "batch": 8, "lr": 4e-3, "size": 128, "crop": 112, "seed": 0,
               "threads": 1, "device": "cpu"},
 }
 """How the shipped file was made: train on one synthetic sample, validate on a second, and
@@ -28,9 +28,11 @@ score the result on the sample ``sodbench demo`` uses (seed 0), which training n
 def make_demo_weights(out_path: str | Path = DEMO_WEIGHTS, *, workdir: str | Path) -> dict:
     """Re-create the demo weights by :data:`DEMO_RECIPE` (10-30 min on one CPU core).
 
-    Full-resolution images (resized to 368 as at test time) with small random crops keep the
-    defects' scale equal to the test pipeline's while each step stays cheap on a CPU.
-    Returns the metadata stored in the file.
+    Images are resized to 128 (crop 112, the paper's crop-to-size ratio) so that a step is
+    cheap on one core; the file records ``input_size`` 128, which ``create_model`` and
+    :func:`minet_ref.predict.predict_folder` then use. (Crops of 96 from 368-resized images
+    were tried first: the deep side outputs saturate at full size, their BN statistics and
+    zero-padding context differ too much.) Returns the metadata stored in the file.
     """
     from minet_ref.model import MINet
     from minet_ref.predict import predict_folder
@@ -50,14 +52,16 @@ def make_demo_weights(out_path: str | Path = DEMO_WEIGHTS, *, workdir: str | Pat
     model = MINet()
     model.load_state_dict(state["state_dict"])
     eval_sample = samples["eval_sample"]
-    predict_folder(model.eval(), eval_sample / "Img", workdir / "pred", progress=False)
+    size = DEMO_RECIPE["train"]["size"]
+    predict_folder(model.eval(), eval_sample / "Img", workdir / "pred", progress=False, size=size)
     results = evaluate(eval_sample / "GT", {"MINet-demo": workdir / "pred"}, jobs=1)
     scores = {key: value for key, value in results["entries"][0]["metrics"].items()
               if isinstance(value, float)}
     metadata = {
         "what": "DEMO weights: MINet trained briefly on sodbench's synthetic strip-steel "
                 "sample; not trained on real data, not the paper's model",
-        "recipe": DEMO_RECIPE, "history": history, "eval_sample_scores": scores,
+        "input_size": size, "recipe": DEMO_RECIPE, "history": history,
+        "eval_sample_scores": scores,
         "torch": torch.__version__,
     }
     weights = {key: value.float() if value.is_floating_point() else value

@@ -18,6 +18,8 @@ from torch import nn
 
 from minet_ref.layers import ConvBNReLU, ConvOut, DSConv, MIModule, WeightedSumMIModule
 
+INPUT_SIZE = 368
+"""The paper's test-time input side (Sec. IV-A2)."""
 STEM_CHANNELS = 16
 ENCODER_STAGES = ((32, 3), (64, 4), (96, 6), (128, 3))
 """(width, number of MI modules) of encoder stages 2-5 (Table I)."""
@@ -34,11 +36,14 @@ class MINet(nn.Module):
 
     ``forward(x)`` takes an N x 3 x H x W batch normalised as in the paper and returns a tuple
     of five N x 1 x H x W sigmoid maps, side outputs S1..S5 (Eq. 8); S1 is the prediction.
-    A new model is Xavier-initialised as in the paper (Sec. IV-A2).
+    A new model is Xavier-initialised as in the paper (Sec. IV-A2). ``pretrained_cfg``
+    (timm's name) records the test-time input size of the loaded weights: the paper's 368,
+    or what a training run or the demo weights used.
     """
 
     def __init__(self):
         super().__init__()
+        self.pretrained_cfg = {"input_size": (3, INPUT_SIZE, INPUT_SIZE)}
         self.encoder1 = ConvBNReLU(3, STEM_CHANNELS, 3, stride=2)
         in_channels = STEM_CHANNELS
         for stage, (width, n_modules) in enumerate(ENCODER_STAGES, start=2):
@@ -126,6 +131,14 @@ def _fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
 MODELS = {"minet": MINet}
 
 
+def load_weights(model: MINet, weights) -> MINet:
+    """Load a :class:`minet_ref.convert.WeightsFile` into ``model``; eval mode, input size set."""
+    model.load_state_dict(weights.state_dict)
+    if weights.input_size:
+        model.pretrained_cfg["input_size"] = (3, int(weights.input_size), int(weights.input_size))
+    return model.eval()
+
+
 def create_model(
     name: str = "minet", *, weights: str | Path | None = None, device: str = "cpu"
 ) -> MINet:
@@ -153,7 +166,5 @@ def create_model(
         from minet_ref.demo import DEMO_WEIGHTS
 
         path = DEMO_WEIGHTS if str(weights) == "demo" else Path(weights)
-        state_dict, _ = load_weights_file(path)
-        model.load_state_dict(state_dict)
-        model.eval()
+        load_weights(model, load_weights_file(path))
     return model.to(device)

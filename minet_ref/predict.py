@@ -3,7 +3,8 @@
 Step by step, per image (each step is one function below so it can be checked alone):
 
 1. read the image (8-bit grey, RGB or 16-bit) as an array;
-2. ``skimage.transform.resize`` to 368 x 368, ``mode="constant"``, as float (their ``Rescale``);
+2. ``skimage.transform.resize`` to 368 x 368, ``mode="constant"``, as float (their ``Rescale``;
+   weights trained at another size, like the demo weights, record it and use that size);
 3. divide by the resized image's own maximum, then ``(x - 0.4669) / 0.2437`` on every channel,
    a grey image repeated to 3 channels (their ``ToTensor``), in float64, then float32;
 4. the network's first side output S1 (its prediction);
@@ -24,9 +25,9 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from minet_ref.model import INPUT_SIZE
 from sodbench.errors import SodbenchError
 
-INPUT_SIZE = 368
 MEAN = 0.4669
 STD = 0.2437
 IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -108,6 +109,7 @@ def predict_folder(
     device: str = "cpu",
     progress: bool = True,
     fold: bool = True,
+    size: int | None = None,
 ) -> list[Path]:
     """Write ``<out_dir>/<stem>.png`` for every image of ``images_dir`` (the authors' pipeline).
 
@@ -126,6 +128,9 @@ def predict_folder(
     fold : bool
         Run :func:`minet_ref.fold_bn`'s copy of the model (same maps within float rounding,
         faster); False runs ``model`` itself.
+    size : int, optional
+        Side of the network input (step 2). Default: ``model.pretrained_cfg["input_size"]``
+        when the model has it (the size its weights were trained at), else the authors' 368.
 
     Returns
     -------
@@ -143,6 +148,8 @@ def predict_folder(
     paths = list_images(images_dir)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if size is None:
+        size = getattr(model, "pretrained_cfg", {}).get("input_size", (3, INPUT_SIZE))[-1]
     runner = (fold_bn(model) if fold else model.eval()).to(device)
     stems = [p.stem for p in paths]
     if len(set(stems)) != len(stems):
@@ -151,7 +158,8 @@ def predict_folder(
     show = progress and sys.stderr.isatty()
     with tqdm(total=len(paths), unit="img", disable=not show, desc="predict") as bar:
         for chunk in _batches(paths, batch):
-            maps = predict_arrays(runner, [read_image(p) for p in chunk], device=device)
+            images = [read_image(p) for p in chunk]
+            maps = predict_arrays(runner, images, device=device, size=size)
             for path, saliency in zip(chunk, maps, strict=True):
                 target = out_dir / f"{path.stem}.png"
                 Image.fromarray(saliency).save(target)

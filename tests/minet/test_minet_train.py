@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from minet_ref import create_model
+from minet_ref.convert import load_weights_file
 from minet_ref.train import TrainConfig, pair_folder, random_crops, split_validation, train
 from sodbench.cli import main
 from sodbench.errors import SodbenchError
@@ -81,6 +83,9 @@ def test_cli_train_and_predict_with_its_checkpoint(sample, tmp_path, capsys):
                  "--images", str(sample / "Img"), "--out", str(tmp_path / "maps")])
     assert code == 0
     assert len(list((tmp_path / "maps").glob("*.png"))) == 6
+    model = create_model("minet", weights=out / "last.pth")
+    assert model.pretrained_cfg["input_size"] == (3, 48, 48) and not model.training
+    assert load_weights_file(out / "last.pth").input_size == 48
 
 
 def test_cli_train_errors(tmp_path, capsys):
