@@ -12,7 +12,8 @@ One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
          "counts": {"n_evaluated": 900, "n_gt": 900, "n_resized": 0, "coverage": 1.0},
          "metrics": {"MAE": 0.01, "Sm": 0.9, ...},        # canonical scalar keys, full precision
          "curves": {"threshold": [0, ..., 255],            # ascending threshold order
-                    "precision": [...], "recall": [...], "F": [...], "E": [...], "IoU": [...]},
+                    "precision": [...], "recall": [...], "F": [...], "E": [...], "IoU": [...],
+                    "Dice": [...]},
          "notes": ["..."]}
       ]
     }
@@ -42,7 +43,6 @@ METRIC_KEYS = (
 )
 #: Metrics where smaller is better; every other metric is larger-is-better.
 LOWER_IS_BETTER = frozenset({"MAE"})
-CURVE_KEYS = ("precision", "recall", "F", "E", "IoU")
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -51,6 +51,10 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates the file 0600; give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
