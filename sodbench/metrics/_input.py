@@ -92,10 +92,16 @@ def binarize_gt(gt, threshold_u8: int = GT_THRESHOLD_U8) -> np.ndarray:
 
 
 def _check_not_zero_one(gt: np.ndarray) -> None:
-    """Refuse an integer GT whose largest value is 1: a {0, 1} mask that ``> 128`` would empty."""
-    if gt.max() == 1:
+    """Refuse an integer GT mask whose largest value is 1: a {0, 1} mask that ``> 128`` would empty.
+
+    Checked per image, so one {0, 1} mask in a batch of 0/255 masks is refused too.
+    """
+    per_image_max = gt.reshape(len(gt), -1).max(axis=1)
+    bad = np.flatnonzero(per_image_max == 1)
+    if bad.size:
+        where = f" (image {bad[0]} of the batch)" if len(gt) > 1 else ""
         raise SodbenchError(
-            f"ground truth is {gt.dtype} with values in {{0, 1}}: pass it as bool "
+            f"ground truth is {gt.dtype} with values in {{0, 1}}{where}: pass it as bool "
             "(gt > 0) or scale it to 0..255"
         )
 

@@ -53,6 +53,14 @@ def test_integer_zero_one_gt_is_refused():
     assert not binarize_gt(np.zeros((4, 4), np.uint8)).any()  # an empty 0..255 mask is fine
 
 
+def test_one_zero_one_mask_in_a_batch_is_refused():
+    batch = np.zeros((3, 4, 4), np.uint8)
+    batch[0, 0, 0] = 255
+    batch[2, 1, 1] = 1
+    with pytest.raises(SodbenchError, match=r"values in \{0, 1\} \(image 2 of the batch\)"):
+        binarize_gt(batch)
+
+
 def test_shape_mismatch():
     with pytest.raises(SodbenchError, match=r"prediction shape \(1, 4, 4\) differs"):
         prepare(np.zeros((4, 4), np.uint8), np.zeros((4, 5), np.uint8))
