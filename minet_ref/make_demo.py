@@ -62,7 +62,7 @@ def make_demo_weights(out_path: str | Path = DEMO_WEIGHTS, *, workdir: str | Pat
                 "sample; not trained on real data, not the paper's model",
         "input_size": size, "recipe": DEMO_RECIPE, "history": history,
         "eval_sample_scores": scores,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
     }
     weights = {key: value.float() if value.is_floating_point() else value
                for key, value in model.state_dict().items()}
