@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sodbench.errors import SodbenchError
-from sodbench.metrics import _input
+from sodbench.metrics import _input, pfom
 from sodbench.metrics.counts import adaptive_threshold, binary_counts, threshold_counts
 from sodbench.metrics.emeasure import emeasure_from_counts
 from sodbench.metrics.fmeasure import (
@@ -22,6 +22,7 @@ from sodbench.metrics.fmeasure import (
 )
 from sodbench.metrics.iou import _soft_iou
 from sodbench.metrics.mae import _mae
+from sodbench.metrics.overlap import overlap_ratio
 from sodbench.metrics.smeasure import _smeasure
 from sodbench.metrics.wfmeasure import _weighted_fmeasure
 from sodbench.profiles import DEFAULT_PROFILE, get_profile
@@ -123,12 +124,8 @@ class Evaluator:
         if "IoU" in wanted:
             scores["IoU"] = _soft_iou(raw, mask)
         if "OR" in wanted:
-            from sodbench.metrics.overlap import overlap_ratio
-
             scores["OR"] = overlap_ratio(raw, _input.im2double(gt, "ground truth"))
         if "PFOM" in wanted:
-            from sodbench.metrics import pfom
-
             options = pfom.MINET_TII2024_OPTIONS if profile.pfom_variant == "minet-tii2024" else {}
             scores["PFOM"] = pfom.pfom(normalised, mask, **options)
         return {key: value for key, value in scores.items() if key in wanted}
