@@ -120,10 +120,20 @@ def plot_curves(points: pd.DataFrame, kind: str, *, highlight: str | None = None
     for axes in axes_list[: len(datasets)]:
         handles, labels = axes.get_legend_handles_labels()
         by_label.update({label: handle for handle, label in zip(handles, labels, strict=True)})
-    figure.legend([by_label[m] for m in order if m in by_label],
-                  [m for m in order if m in by_label], loc="outside lower center",
-                  ncols=min(len(by_label), 5), frameon=False)
+    names = [m for m in order if m in by_label]
+    _shared_legend(figure, [by_label[m] for m in names], names)
     return figure
+
+
+def _shared_legend(figure: Figure, handles: list, names: list[str]) -> None:
+    """One legend below the subplots, with as many columns as fit the figure's width."""
+    renderer = figure.canvas.get_renderer()
+    for columns in range(min(len(names), 6), 0, -1):
+        legend = figure.legend(handles, names, loc="outside lower center", ncols=columns,
+                               frameon=False)
+        if legend.get_window_extent(renderer).width <= figure.bbox.width * 0.98 or columns == 1:
+            return
+        legend.remove()
 
 
 def _styles(methods: list[str]) -> dict[str, dict]:

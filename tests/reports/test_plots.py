@@ -108,3 +108,19 @@ def test_results_without_curves(capsys, write_results):
     del bare["curves"]
     assert main(["plot", str(write_results([bare]))]) == 2
     assert "curve" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n_datasets, n_methods", [(1, 4), (1, 9), (2, 7), (4, 3)])
+def test_legend_and_subplots_fit_inside_the_figure(write_results, n_datasets, n_methods):
+    entries = [entry(f"D{d}", f"Method number {m}", d * 10 + m, MAE=0.1)
+               for d in range(n_datasets) for m in range(n_methods)]
+    points = plots.curve_frame(load_results(write_results(entries)), "fm")
+    figure = plots.plot_curves(points, "fm", highlight="Method number 0")
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    box = figure.bbox
+    for artist in [*figure.legends, *[a for a in figure.axes if a.get_visible()]]:
+        extent = artist.get_window_extent(renderer)
+        assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, artist
+        assert box.y0 - 1 <= extent.y0 and extent.y1 <= box.y1 + 1, artist
+    assert len(figure.legends[0].get_texts()) == n_methods
