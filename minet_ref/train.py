@@ -5,8 +5,8 @@ masks nearest-neighbour), a random 336 x 336 crop, image divided by its maximum 
 ``(x - 0.4669) / 0.2437`` (3 channels), mask divided by its maximum; Xavier initialisation;
 Adam (lr 4e-3, betas 0.9/0.999, eps 1e-8, no weight decay), batch 32; loss Eq. 9
 (:func:`minet_ref.loss.deep_supervision_loss`). The authors' ``train.py`` runs 92K iterations
-(1,803 epochs of 810 images); the size, crop, batch and epochs are options here so that small
-runs fit a CPU.
+(their ``epoch_num = 1803`` over the paper's augmented training set); the size, crop, batch
+and epochs are options here so that small runs fit a CPU.
 
 After each epoch the model predicts the validation images with the test pipeline
 (:mod:`minet_ref.predict`, at ``size``) and :class:`sodbench.Evaluator` scores the 8-bit maps;

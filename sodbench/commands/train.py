@@ -16,7 +16,7 @@ import click
 @click.option("--val-every", default=10, show_default=True, type=click.IntRange(min=2),
               help="Hold out every N-th pair (sorted by stem) when --val is not given.")
 @click.option("--epochs", default=10, show_default=True, type=click.IntRange(min=1),
-              help="Epochs to train in total (the paper: 92K iterations, ~1,800 epochs).")
+              help="Epochs to train in total (the paper: 92K iterations of batch 32).")
 @click.option("--batch", default=32, show_default=True, type=click.IntRange(min=1))
 @click.option("--lr", default=4e-3, show_default=True, type=float, help="Adam learning rate.")
 @click.option("--size", default=368, show_default=True, type=click.IntRange(min=32),
