@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import entry
+from reports_helpers import entry
 
 from sodbench.check import compare
 from sodbench.cli import main

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import entry
 from matplotlib.colors import to_hex
+from reports_helpers import entry
 
 from sodbench import plots
 from sodbench.cli import main

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import entry
+from reports_helpers import entry
 
 from sodbench import tables
 from sodbench.cli import main
