@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="sodbench", standalone_mode=False)
+        code = cli.main(args=args, prog_name="sodbench", standalone_mode=False)
     except SodbenchError as error:
         if debug:
             traceback.print_exc()
@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
-    return 0
+    # Without standalone mode, click returns the code of a ctx.exit(n) (or the command's value).
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

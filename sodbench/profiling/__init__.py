@@ -1,22 +1,30 @@
-"""Model profiling: parameters, MACs/FLOPs and speed under a stated protocol (needs torch).
+"""Model profiling: parameters, MACs/FLOPs and speed under a stated protocol.
 
 ``sodbench.profile(model, input_shape=...)`` returns the record described in
 :mod:`sodbench.profiling.record`; :mod:`sodbench.profiling.backends` runs a model through
 TorchScript or ONNX Runtime with an equivalence check. See ``docs/profile.md``.
+
+Profiling needs PyTorch (``pip install sodbench[torch]``); reading and writing records does
+not, so ``sodbench table --profile-json`` works on a machine without torch.
 """
 
 from __future__ import annotations
 
 from sodbench.errors import SodbenchError
-
-try:
-    import torch  # noqa: F401
-except ImportError as error:
-    raise SodbenchError(
-        "profiling needs PyTorch, which is not installed: pip install sodbench[torch]"
-    ) from error
-
-from sodbench.profiling.profiler import profile  # noqa: E402
-from sodbench.profiling.record import dump_profile, load_profile  # noqa: E402
+from sodbench.profiling.record import dump_profile, load_profile
 
 __all__ = ["profile", "dump_profile", "load_profile"]
+
+
+def __getattr__(name: str):
+    if name != "profile":
+        raise AttributeError(f"module 'sodbench.profiling' has no attribute {name!r}")
+    try:
+        import torch  # noqa: F401
+    except ImportError as error:
+        raise SodbenchError(
+            "profiling needs PyTorch, which is not installed: pip install sodbench[torch]"
+        ) from error
+    from sodbench.profiling.profiler import profile
+
+    return profile

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
-from conftest import reference_array
-from helpers import by_shape
+from helpers import by_shape, reference_array
 
 from sodbench.metrics._input import EPS
 from sodbench.metrics.counts import matlab_thresholds

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
-from conftest import reference_array
-from helpers import by_shape
+from helpers import by_shape, reference_array
 
 from sodbench.metrics.counts import binary_counts, matlab_thresholds, threshold_counts
 from sodbench.metrics.fmeasure import (

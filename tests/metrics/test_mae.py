@@ -1,6 +1,5 @@
 import numpy as np
-from conftest import reference_array
-from helpers import per_pair
+from helpers import per_pair, reference_array
 from synthetic import spec_pair
 
 from sodbench.metrics.mae import mae

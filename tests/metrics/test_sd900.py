@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import pysodmetrics_values
+from helpers import pysodmetrics_values
 from PIL import Image
 
 from sodbench import Evaluator

@@ -1,8 +1,7 @@
 import numpy as np
 import py_sod_metrics
 import pytest
-from conftest import reference_array
-from helpers import per_pair
+from helpers import per_pair, reference_array
 from synthetic import spec_pair
 
 from sodbench.metrics._input import im2double, minmax

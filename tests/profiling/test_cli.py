@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 import sodbench  # noqa: E402
 from sodbench.cli import main  # noqa: E402
-from sodbench.profiling import load_profile  # noqa: E402
+from sodbench.profiling import dump_profile, load_profile  # noqa: E402
 from sodbench.profiling.report import format_record  # noqa: E402
 
 MODEL_FILE = textwrap.dedent("""
@@ -122,6 +122,17 @@ def test_profile_without_torch_says_how_to_install():
     assert result.stderr.strip().splitlines() == [
         "error: sodbench profile needs PyTorch, which is not installed: "
         "pip install sodbench[torch]"]
+
+
+def test_profile_records_are_read_without_torch(tmp_path):
+    record = sodbench.profile(torch.nn.Conv2d(3, 1, 1), (1, 3, 4, 4), iters=0, external=False)
+    path = tmp_path / "p.json"
+    dump_profile(record, path)
+    result = _run("import sys\nsys.modules['torch'] = None\n"
+                  "from sodbench.profiling import load_profile\n"
+                  f"print(load_profile({str(path)!r})['params']['total'])")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "4"  # a 3 -> 1 1x1 conv: 3 weights + 1 bias
 
 
 def test_report_warns_about_a_loaded_machine():
