@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from minet_ref.model import INPUT_SIZE
+from minet_ref.model import INPUT_SIZE, fold_bn
 from sodbench.errors import SodbenchError
 
 MEAN = 0.4669
@@ -120,7 +120,7 @@ def predict_folder(
     images_dir, out_dir : path
         Source images (.bmp, .png, .jpg, .tif) and the folder for the 8-bit grey PNG maps.
     batch : int
-        Images per forward pass (all are resized to 368 x 368, so sizes may differ).
+        Images per forward pass (all are resized to ``size``, so source sizes may differ).
     device : str
         ``"cpu"`` or ``"cuda"``.
     progress : bool
@@ -139,21 +139,19 @@ def predict_folder(
     """
     from tqdm import tqdm
 
-    from minet_ref.model import fold_bn
-
     if batch < 1:
         raise SodbenchError(f"--batch must be >= 1 (got {batch})")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
     paths = list_images(images_dir)
+    stems = [p.stem for p in paths]
+    if len(set(stems)) != len(stems):
+        raise SodbenchError(f"--images folder {images_dir} has two images with the same stem")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if size is None:
         size = getattr(model, "pretrained_cfg", {}).get("input_size", (3, INPUT_SIZE))[-1]
     runner = (fold_bn(model) if fold else model.eval()).to(device)
-    stems = [p.stem for p in paths]
-    if len(set(stems)) != len(stems):
-        raise SodbenchError(f"--images folder {images_dir} has two images with the same stem")
     written = []
     show = progress and sys.stderr.isatty()
     with tqdm(total=len(paths), unit="img", disable=not show, desc="predict") as bar:

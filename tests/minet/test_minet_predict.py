@@ -116,6 +116,11 @@ def test_predict_errors(tmp_path):
     (tmp_path / "bad" / "broken.png").write_bytes(b"not a png")
     with pytest.raises(SodbenchError, match="cannot read image .*broken.png"):
         predict_folder(MINet(), tmp_path / "bad", tmp_path / "out", progress=False)
+    _write_images(tmp_path / "twice", [(20, 20)])
+    (tmp_path / "twice" / "Im_0.bmp").write_bytes((tmp_path / "twice" / "Im_0.png").read_bytes())
+    with pytest.raises(SodbenchError, match="two images with the same stem"):
+        predict_folder(MINet(), tmp_path / "twice", tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()
 
 
 def test_cli_predict_errors_are_one_line(tmp_path, capsys):
