@@ -28,10 +28,13 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from PIL import __version__ as pillow_version
+from tqdm import tqdm
 
 from sodbench import __version__
 from sodbench.cache import ResultCache, cache_key
 from sodbench.errors import SodbenchError
+from sodbench.evaluator import Evaluator
 from sodbench.io import RESIZE_POLICY, load_map, resize_to
 from sodbench.pairing import Pairing, pair_folders, shorten
 from sodbench.results import FORMAT, SCHEMA
@@ -104,9 +107,7 @@ _FINDING_TEXT = {
 }
 
 
-def _new_evaluator(options: Options):
-    from sodbench.evaluator import Evaluator
-
+def _new_evaluator(options: Options) -> Evaluator:
     return Evaluator(profile=options.profile, metrics=options.metrics)
 
 
@@ -306,8 +307,6 @@ def run(
 
     work = [(index, chunk) for index in pending for chunk in _chunks(pairings[index].pairs)]
     total = sum(len(chunk) for _, chunk in work)
-    from tqdm import tqdm
-
     with tqdm(total=total, unit="img", disable=not progress or total == 0,
               file=sys.stderr, desc="eval") as bar:
         if jobs == 1 or len(work) <= 1:
@@ -358,8 +357,6 @@ def _run_pool(work, options, jobs, bar, finished) -> None:
 
 def provenance(options: Options) -> dict:
     """Who computed the numbers, how and when (the ``provenance`` block of a results file)."""
-    from PIL import __version__ as pillow_version
-
     return {
         "sodbench_version": __version__,
         "profile": options.profile,
