@@ -23,6 +23,8 @@ demo: install
 
 bench: install
 	$(PY) benchmarks/metrics_speed.py
+	$(PY) benchmarks/eval_speed.py
+	$(PY) benchmarks/minet_speed.py
 
 lint: install
 	$(VENV)/bin/ruff check sodbench minet_ref tests benchmarks
