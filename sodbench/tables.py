@@ -22,6 +22,7 @@ import pandas as pd
 from sodbench import __version__
 from sodbench.errors import SodbenchError
 from sodbench.leaderboards import EFFICIENCY_KEYS, Leaderboard, canonical_key, lower_is_better
+from sodbench.profiles import PROFILES
 from sodbench.results import METRIC_KEYS
 
 #: Metric columns shown when none are asked for: the MINet paper's Table II, in its order.
@@ -236,9 +237,25 @@ def _result_notes(document: dict, metrics: list[str]) -> list[str]:
             )
         notes += [f"{entry['method']} on {entry['dataset']}: {note}"
                   for note in entry.get("notes", [])]
-    if "PFOM" in metrics and document["entries"]:
-        notes.append("PFOM is approximate: the MINet paper's PFOM protocol is unpublished; "
-                     "sodbench computes the closest known variant of the chosen profile.")
+    return notes + _convention_notes(profiles, metrics)
+
+
+def _convention_notes(profiles: list[str], metrics: list[str]) -> list[str]:
+    """Say which shown metrics only approximate their reference, and what PFOM is."""
+    notes = []
+    for name in profiles:
+        profile = PROFILES.get(name)
+        if profile is None:
+            continue
+        shown = [key for key in profile.approximate if key in metrics]
+        if shown:
+            notes.append(f"{', '.join(shown)} approximate under profile {name}: "
+                         f"{profile.description}.")
+        if "PFOM" in metrics and "PFOM" not in profile.approximate:
+            notes.append(f"PFOM under profile {name} is the textbook Pratt figure of merit; the "
+                         "MINet paper's PFOM protocol is unpublished, so it is not comparable "
+                         "with published PFOM values (profile minet-tii2024 has the closest "
+                         "known variant).")
     return notes
 
 

@@ -129,7 +129,18 @@ def test_leaderboard_merge_puts_a_new_method_into_table_ii(capsys, write_results
     # Sm: NewNet ties EMINet at 0.9422: both best, DACNet third, EDRNet/SUCA lose their mark.
     assert (body["NewNet"][6], body["EMINet"][6], body["DACNet"][6], body["SUCA"][6]) == (
         "**0.9422**", "**0.9422**", "*0.9417*", "0.9375")
-    assert "Shen" in text and "PFOM is approximate" in text
+    assert "Shen" in text
+    assert "PFOM under profile pysodmetrics is the textbook Pratt figure of merit" in text
+
+
+def test_notes_name_the_approximate_metrics_of_the_profile(capsys, write_results):
+    new = entry("SD-Saliency-900", "NewNet", 9, MAE=0.0120, wF=0.9300, PFOM=0.9)
+    new["profile"] = "minet-tii2024"
+    text = run_table(capsys, write_results([new]))
+    assert "PFOM approximate under profile minet-tii2024: MINet, IEEE TII 2024" in text
+    assert "textbook Pratt" not in text
+    text = run_table(capsys, write_results([new]), "--columns", "MAE,wF")
+    assert "approximate" not in text
 
 
 def test_leaderboard_alone_reproduces_paper_marks(capsys):
