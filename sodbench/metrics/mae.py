@@ -27,4 +27,7 @@ def mae(pred, gt) -> np.ndarray:
 
 
 def _mae(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    return image_mean(np.abs(pred - gt))
+    # in place: a second fresh temporary for ``abs`` cost 8x the arithmetic (page faults)
+    error = np.subtract(pred, gt)
+    np.abs(error, out=error)
+    return image_mean(error)

@@ -75,7 +75,8 @@ def _weighted_fmeasure_one(pred, mask, importance, beta2) -> float:
     the zero padding is the same).
     """
     height, width = mask.shape
-    error = np.abs(pred - mask)
+    error = np.subtract(pred, mask)
+    np.abs(error, out=error)  # in place, as in mae._mae
     near_rows, near_cols = ndimage.distance_transform_edt(
         ~mask, return_distances=False, return_indices=True
     )
