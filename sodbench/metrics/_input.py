@@ -52,20 +52,31 @@ def im2double(array, what: str = "prediction") -> np.ndarray:
     Other dtypes (signed integers, uint32, ...) are ambiguous and refused.
     """
     array = as_batch(array, what)
+    check_map(array, what)
+    return to_double(array)
+
+
+def check_map(array: np.ndarray, what: str = "prediction") -> None:
+    """Refuse an N x H x W map that :func:`im2double` cannot convert, without converting it."""
     dtype = array.dtype
-    if dtype in _SCALE:
-        return array / _SCALE[dtype]
-    if dtype == np.bool_:
-        return array.astype(np.float64)
+    if dtype in _SCALE or dtype == np.bool_:
+        return
     if dtype in (np.float32, np.float64):
         _check_float(
             array, what, "pass uint8, or divide by 255 for a float map in [0, 1]"
         )
-        return array.astype(np.float64, copy=False)
+        return
     raise SodbenchError(
         f"{what} has dtype {dtype}: pass uint8 (0..255), uint16 (0..65535), bool "
         "or float in [0, 1]"
     )
+
+
+def to_double(array: np.ndarray) -> np.ndarray:
+    """The conversion of :func:`im2double` for a map :func:`check_map` accepted."""
+    if array.dtype in _SCALE:
+        return array / _SCALE[array.dtype]
+    return array.astype(np.float64, copy=False)
 
 
 def binarize_gt(gt, threshold_u8: int = GT_THRESHOLD_U8) -> np.ndarray:
