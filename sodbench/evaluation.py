@@ -108,7 +108,8 @@ _FINDING_TEXT = {
 
 
 def _new_evaluator(options: Options) -> Evaluator:
-    return Evaluator(profile=options.profile, metrics=options.metrics)
+    # one thread per evaluator: the worker processes already use every core (--jobs)
+    return Evaluator(profile=options.profile, metrics=options.metrics, threads=1)
 
 
 def _read_pair(gt_path: Path, pred_path: Path, options: Options, report: ChunkReport):

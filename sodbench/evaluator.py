@@ -7,11 +7,16 @@ curves, so memory does not grow with image size. Curves are averaged per thresho
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from sodbench.errors import SodbenchError
-from sodbench.metrics import _input, pfom
-from sodbench.metrics.counts import adaptive_threshold, binary_counts, threshold_counts
+from sodbench.groundtruth import GroundTruth
+from sodbench.metrics import _input, levels, pfom
+from sodbench.metrics._input import image_mean
+from sodbench.metrics.counts import adaptive_threshold, binary_counts, divide, threshold_counts
 from sodbench.metrics.emeasure import emeasure_from_counts
 from sodbench.metrics.fmeasure import (
     dice_from_counts,
@@ -41,6 +46,9 @@ _ADAPTIVE = ("adpF", "adpE", "adpIoU", "adpDice")
 #: at 1 MiB of float64: with larger temporaries glibc hands memory back and forth to the OS,
 #: and the page faults (450 per 200 x 200 pair at 1 << 18) cost more than the arithmetic.
 CHUNK_PIXELS = 1 << 17
+#: uint8/bool chunks: the histogram path keeps few temporaries, and per-chunk work (a few
+#: dozen small NumPy calls) is amortised over more images.
+LEVEL_CHUNK_PIXELS = 1 << 20
 
 
 class Evaluator:
@@ -52,6 +60,10 @@ class Evaluator:
         ``"pysodmetrics"`` (default), ``"minet-tii2024"`` or ``"matlab"``.
     metrics : iterable of str, optional
         Subset of :data:`sodbench.results.METRIC_KEYS` (default: all).
+    threads : int, optional
+        Threads for the wF distance transforms, which run beside the other metrics
+        (default: every core this process may use; 1 computes everything in the caller's
+        thread). The results do not depend on it.
 
     Examples
     --------
@@ -60,9 +72,10 @@ class Evaluator:
     >>> scores = evaluator.compute()                # {"MAE": ..., "curves": {...}}
     """
 
-    def __init__(self, profile=DEFAULT_PROFILE, metrics=None):
+    def __init__(self, profile=DEFAULT_PROFILE, metrics=None, threads=None):
         self.profile = get_profile(profile)
         self.metrics = _select(metrics)
+        self.threads = _threads(threads)
         self._names: list[str] = []
         self._scalars = {key: [] for key in PER_IMAGE_KEYS if key in self.metrics}
         curve_names = CURVE_NAMES if self._wants_curves else ()
@@ -76,29 +89,59 @@ class Evaluator:
     def _wants_curves(self) -> bool:
         return any(key in self.metrics for key in _FROM_CURVES)
 
+    def prepare(self, gt) -> GroundTruth:
+        """``gt`` binarised, with its wF distance transforms made once for many ``update`` calls
+        (several methods scored on one dataset); see :mod:`sodbench.groundtruth`."""
+        return GroundTruth(gt, self.profile)
+
     def update(self, pred, gt, *, names=None) -> None:
-        """Add one H x W pair or an N x H x W batch (input rules: docs/metrics.md, "Input")."""
+        """Add one H x W pair or an N x H x W batch (input rules: docs/metrics.md, "Input").
+
+        ``gt`` is a map (batch) or a :class:`~sodbench.groundtruth.GroundTruth` from
+        :meth:`prepare`. uint8 and bool predictions are scored from per-image histograms
+        (:mod:`sodbench.metrics.levels`), other dtypes pixel by pixel; both give the same numbers.
+        """
         pred = _input.as_batch(pred, "prediction")
         _input.check_map(pred, "prediction")
-        mask = _input.binarize_gt(gt, self.profile.gt_threshold)
-        _input.check_pair(pred, mask)
+        if not isinstance(gt, GroundTruth):
+            gt = GroundTruth(gt, self.profile)
+        elif not gt.compatible(self.profile):
+            raise SodbenchError(
+                f"ground truth was prepared under profile {gt.profile.name!r}, whose GT "
+                f"threshold or centroid rule differs from {self.profile.name!r}"
+            )
+        _input.check_pair(pred, gt.mask)
         names = self._new_names(names, len(pred))
-        gt = _input.as_batch(gt, "ground truth")
-        step = max(1, CHUNK_PIXELS // pred[0].size)
-        for start in range(0, len(pred), step):
-            chunk = slice(start, start + step)
-            # converted per chunk: a float64 copy of the whole batch is the same page-fault
-            # cost as an oversized chunk
-            self._update_chunk(_input.to_double(pred[chunk]), mask[chunk], gt[chunk])
+        limit = LEVEL_CHUNK_PIXELS if levels.has_levels(pred) else CHUNK_PIXELS
+        step = max(1, limit // pred[0].size)
+        chunks = [(start, min(start + step, len(pred))) for start in range(0, len(pred), step)]
+        if "wF" in self._scalars and self.threads > 1:
+            with ThreadPoolExecutor(self.threads) as executor:
+                gt.submit(0, len(pred), executor)
+                self._update_chunks(pred, gt, chunks)
+        else:
+            self._update_chunks(pred, gt, chunks)
         self._names.extend(names)
 
-    def _update_chunk(self, raw, mask, gt) -> None:
-        normalised = _input.minmax(raw)
-        for key, values in self._scores(raw, normalised, mask, gt).items():
-            self._scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
-        if self._wants_curves:
-            for name, curves in self._curves(normalised, mask).items():
-                self._curve_sums[name] += curves.sum(axis=0)
+    def _update_chunks(self, pred, gt: GroundTruth, chunks) -> None:
+        # scores are gathered first and stored after the last chunk, so an error in any
+        # chunk leaves the evaluator as it was
+        scalars = {key: [] for key in self._scalars}
+        curve_sums = {name: np.zeros(256) for name in self._curve_sums}
+        for start, stop in chunks:
+            if levels.has_levels(pred):
+                scores, curves = self._score_levels(pred[start:stop], gt, start, stop)
+            else:
+                scores, curves = self._score_floats(pred[start:stop], gt, start, stop)
+            for key, values in scores.items():
+                if key in scalars:  # the adaptive four come together
+                    scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
+            for name, values in curves.items():
+                curve_sums[name] += values.sum(axis=0)
+        for key, values in scalars.items():
+            self._scalars[key].extend(values)
+        for name, total in curve_sums.items():
+            self._curve_sums[name] += total
 
     def _new_names(self, names, count: int) -> list[str]:
         if names is None:
@@ -108,55 +151,95 @@ class Evaluator:
             raise SodbenchError(f"got {len(names)} names for {count} images")
         return names
 
-    def _map(self, choice: str, raw, normalised):
-        return raw if choice == "raw" else normalised
-
-    def _scores(self, raw, normalised, mask, gt) -> dict[str, np.ndarray]:
+    def _score_levels(self, pred, gt: GroundTruth, start: int, stop: int):
+        """Scores of a uint8/bool chunk from its histograms (sodbench.metrics.levels)."""
         profile, wanted = self.profile, self._scalars
+        mask = gt.mask[start:stop]
+        split_rows, split_cols = (split[start:stop] for split in gt.splits())
+        hist = levels.histogram(pred, mask, split_rows, split_cols)
+        tables = levels.tables(hist, pred.dtype)
+        maps = _Maps(pred, tables)
+        table = {"raw": tables.raw, "normalised": tables.normalised}
         scores = {}
         if "MAE" in wanted:
-            scores["MAE"] = _mae(self._map(profile.mae_map, raw, normalised), mask)
+            scores["MAE"] = levels.mae(hist, table[profile.mae_map])
         if "Sm" in wanted:
-            scores["Sm"] = _smeasure(
-                self._map(profile.smeasure_map, raw, normalised), mask,
-                centroid=profile.centroid, clamp=profile.smeasure_clamp,
+            choice = profile.smeasure_map
+
+            def block_mean(image, quadrant):
+                row, col = split_rows[image], split_cols[image]
+                rows = slice(None, row) if quadrant < 2 else slice(row, None)
+                cols = slice(None, col) if quadrant % 2 == 0 else slice(col, None)
+                return np.mean(maps.get(choice)[image][rows, cols])
+
+            scores["Sm"] = levels.smeasure(
+                hist, table[choice], pred.shape[1:], split_rows, split_cols, block_mean,
+                clamp=profile.smeasure_clamp,
             )
-        if "wF" in wanted:
-            wf_map = self._map(profile.wfmeasure_map, raw, normalised)
-            scores["wF"] = _weighted_fmeasure(wf_map, mask)
         if any(key in wanted for key in _ADAPTIVE):
-            scores.update(self._adaptive(normalised, mask))
+            threshold = levels.adaptive_threshold(
+                hist, tables.normalised, lambda images: image_mean(maps.normalised[images])
+            )
+            counts = levels.binary_counts(hist, tables.normalised, threshold)
+            e_counts = (levels.binary_counts(hist, tables.normalised, threshold, strict=True)
+                        if profile.emeasure_strict else counts)
+            scores.update(_adaptive(counts, e_counts))
         if "IoU" in wanted:
-            scores["IoU"] = _soft_iou(raw, mask)
+            intersection, total = levels.soft_iou_sums(hist, tables.raw)
+            scores["IoU"] = divide(intersection, total - intersection)
+        scores.update(self._map_scores(maps, gt, start, stop))
+        curves = {}
+        if self._wants_curves:
+            counts = levels.threshold_counts(hist, tables.normalised, levels=profile.curve_levels)
+            e_counts = (levels.threshold_counts(hist, tables.normalised,
+                                                levels=profile.curve_levels, strict=True)
+                        if profile.emeasure_strict else counts)
+            curves = _curves(counts, e_counts)
+        return scores, curves
+
+    def _score_floats(self, pred, gt: GroundTruth, start: int, stop: int):
+        """Scores of a float/uint16 chunk, pixel by pixel."""
+        profile, wanted = self.profile, self._scalars
+        mask = gt.mask[start:stop]
+        maps = _Maps(pred)
+        scores = {}
+        if "MAE" in wanted:
+            scores["MAE"] = _mae(maps.get(profile.mae_map), mask)
+        if "Sm" in wanted:
+            scores["Sm"] = _smeasure(maps.get(profile.smeasure_map), mask,
+                                     centroid=profile.centroid, clamp=profile.smeasure_clamp)
+        if any(key in wanted for key in _ADAPTIVE):
+            threshold = adaptive_threshold(maps.normalised)
+            counts = binary_counts(maps.normalised, mask, threshold)
+            e_counts = (binary_counts(maps.normalised, mask, threshold, strict=True)
+                        if profile.emeasure_strict else counts)
+            scores.update(_adaptive(counts, e_counts))
+        if "IoU" in wanted:
+            scores["IoU"] = _soft_iou(maps.raw, mask)
+        scores.update(self._map_scores(maps, gt, start, stop))
+        curves = {}
+        if self._wants_curves:
+            levels_ = profile.curve_levels
+            counts = threshold_counts(maps.normalised, mask, levels=levels_)
+            e_counts = (threshold_counts(maps.normalised, mask, levels=levels_, strict=True)
+                        if profile.emeasure_strict else counts)
+            curves = _curves(counts, e_counts)
+        return scores, curves
+
+    def _map_scores(self, maps: _Maps, gt: GroundTruth, start: int, stop: int) -> dict:
+        """The metrics scored on the maps themselves in both paths: wF, OR, PFOM."""
+        profile, wanted = self.profile, self._scalars
+        scores = {}
+        if "wF" in wanted:
+            scores["wF"] = _weighted_fmeasure(maps.get(profile.wfmeasure_map), gt.mask[start:stop],
+                                              contexts=gt.contexts(start, stop))
         if "OR" in wanted:
-            scores["OR"] = overlap_ratio(raw, _input.im2double(gt, "ground truth"))
+            scores["OR"] = overlap_ratio(maps.raw, _input.im2double(gt.gt[start:stop],
+                                                                    "ground truth"))
         if "PFOM" in wanted:
             options = pfom.MINET_TII2024_OPTIONS if profile.pfom_variant == "minet-tii2024" else {}
-            scores["PFOM"] = pfom.pfom(normalised, mask, **options)
-        return {key: value for key, value in scores.items() if key in wanted}
-
-    def _adaptive(self, normalised, mask) -> dict[str, np.ndarray]:
-        threshold = adaptive_threshold(normalised)
-        counts = binary_counts(normalised, mask, threshold)
-        strict = self.profile.emeasure_strict
-        e_counts = binary_counts(normalised, mask, threshold, strict=True) if strict else counts
-        return {
-            "adpF": fmeasure_from_counts(counts), "adpE": emeasure_from_counts(e_counts),
-            "adpIoU": iou_from_counts(counts), "adpDice": dice_from_counts(counts),
-        }
-
-    def _curves(self, normalised, mask) -> dict[str, np.ndarray]:
-        levels = self.profile.curve_levels
-        counts = threshold_counts(normalised, mask, levels=levels)
-        if self.profile.emeasure_strict:
-            e_counts = threshold_counts(normalised, mask, levels=levels, strict=True)
-        else:
-            e_counts = counts
-        return {
-            "precision": precision(counts), "recall": recall(counts),
-            "F": fmeasure_from_counts(counts), "E": emeasure_from_counts(e_counts),
-            "IoU": iou_from_counts(counts), "Dice": dice_from_counts(counts),
-        }
+            scores["PFOM"] = pfom.pfom(maps.normalised, gt.mask[start:stop], **options)
+        return scores
 
     def compute(self) -> dict:
         """Dataset scores: the selected scalar keys as floats, plus ``"curves"`` (mean curves)."""
@@ -196,6 +279,65 @@ class Evaluator:
 
     def __repr__(self) -> str:
         return f"Evaluator(profile={self.profile.name!r}, n_images={self.n_images})"
+
+
+class _Maps:
+    """The raw (``im2double``) and min-max maps of a chunk, made when first asked for.
+
+    From a uint8/bool chunk and its level tables they are gathered from the tables (the same
+    float values as the per-pixel conversion); otherwise converted pixel by pixel.
+    """
+
+    def __init__(self, pred, tables: levels.Tables | None = None):
+        self._pred, self._tables = pred, tables
+        self._raw = self._normalised = None
+
+    def get(self, choice: str) -> np.ndarray:
+        return self.raw if choice == "raw" else self.normalised
+
+    @property
+    def raw(self) -> np.ndarray:
+        if self._raw is None:
+            if self._tables is None:
+                self._raw = _input.to_double(self._pred)
+            else:
+                self._raw = levels.gather(self._tables.raw, self._pred)
+        return self._raw
+
+    @property
+    def normalised(self) -> np.ndarray:
+        if self._normalised is None:
+            if self._tables is None:
+                self._normalised = _input.minmax(self.raw)
+            else:
+                self._normalised = levels.gather(self._tables.normalised, self._pred)
+        return self._normalised
+
+
+def _adaptive(counts, e_counts) -> dict[str, np.ndarray]:
+    return {
+        "adpF": fmeasure_from_counts(counts), "adpE": emeasure_from_counts(e_counts),
+        "adpIoU": iou_from_counts(counts), "adpDice": dice_from_counts(counts),
+    }
+
+
+def _curves(counts, e_counts) -> dict[str, np.ndarray]:
+    return {
+        "precision": precision(counts), "recall": recall(counts),
+        "F": fmeasure_from_counts(counts), "E": emeasure_from_counts(e_counts),
+        "IoU": iou_from_counts(counts), "Dice": dice_from_counts(counts),
+    }
+
+
+def _threads(threads) -> int:
+    if threads is None:
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:
+            return os.cpu_count() or 1
+    if int(threads) < 1:
+        raise SodbenchError(f"threads={threads}: must be at least 1")
+    return int(threads)
 
 
 def _select(metrics) -> tuple[str, ...]:

@@ -190,4 +190,7 @@ def test_dtypes_follow_the_documented_rules():
             # float32 rounds p/255, so min-max lands within 1e-7 of the uint8 map
             assert other[key] == pytest.approx(results[0][key], abs=1e-6), key
     for key in CORE:
-        assert results[1][key] == results[0][key] and results[2][key] == results[0][key], key
+        # uint16 and float64 maps are scored pixel by pixel: the same float operations
+        assert results[2][key] == results[1][key], key
+        # uint8 is scored from histograms: the same per-pixel values summed in another order
+        assert results[1][key] == pytest.approx(results[0][key], abs=1e-12, rel=0), key

@@ -71,7 +71,11 @@ def _object_term(values: np.ndarray, count: np.ndarray) -> np.ndarray:
     starts = np.concatenate([[0], np.cumsum(count)[:-1]])
     mean = _segment_sums(values, starts) / count
     deviation = values - np.repeat(mean, count)
-    squares = _segment_sums(deviation * deviation, starts)
+    return object_score(count, mean, _segment_sums(deviation * deviation, starts))
+
+
+def object_score(count, mean, squares) -> np.ndarray:
+    """S_object.m's ``2 m / (m^2 + 1 + std + EPS)`` from the count, mean and squared deviations."""
     std = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), 0)
     return 2 * mean / (np.power(mean, 2) + 1 + std + EPS)
 
@@ -84,11 +88,38 @@ def _object(pred, gt, fg_fraction):
     return fg + bg
 
 
+def centroids(gt: np.ndarray, centroid: str) -> tuple[np.ndarray, np.ndarray]:
+    """1-based (row, column) split points of Fan's S_region.m, per image; (0, 0) for an empty
+    or full GT, which has no region term (every pixel then falls in the last quadrant)."""
+    count = _row_counts(gt).sum(axis=1)
+    mixed = (count != 0) & (count != gt[0].size)
+    rows, cols = np.zeros(len(gt), int), np.zeros(len(gt), int)
+    if mixed.any():
+        rows[mixed], cols[mixed] = _centroids(gt[mixed], centroid)
+    return rows, cols
+
+
+def _row_counts(gt: np.ndarray) -> np.ndarray:
+    """GT pixels per row, (N, H) int64 (summing the bytes: twice as fast as ``sum`` on bool)."""
+    return np.add.reduce(gt.view(np.uint8), axis=2, dtype=np.int64)
+
+
+def region_weights(shape, split_rows, split_cols) -> np.ndarray:
+    """Area weights of the LT, RT, LB, RB quadrants, (N, 4), as S_region.m computes them."""
+    height, width = shape
+    area = height * width
+    w_lt = split_cols * split_rows / area
+    w_rt = split_rows * (width - split_cols) / area
+    w_lb = (height - split_rows) * split_cols / area
+    return np.stack([w_lt, w_rt, w_lb, 1 - w_lt - w_rt - w_lb], axis=1)
+
+
 def _centroids(gt: np.ndarray, centroid: str) -> tuple[np.ndarray, np.ndarray]:
     """1-based (row, column) split points X, Y of Fan's S_region.m, per image."""
-    count = gt.reshape(len(gt), -1).sum(axis=1)
-    rows = gt.sum(axis=2) @ np.arange(gt.shape[1])
-    cols = gt.sum(axis=1) @ np.arange(gt.shape[2])
+    row_counts = _row_counts(gt)
+    count = row_counts.sum(axis=1)
+    rows = row_counts @ np.arange(gt.shape[1])
+    cols = np.add.reduce(gt.view(np.uint8), axis=1, dtype=np.int64) @ np.arange(gt.shape[2])
     mean_row, mean_col = rows / count, cols / count
     if centroid == "half_even":
         return np.round(mean_row).astype(int) + 1, np.round(mean_col).astype(int) + 1

@@ -1,0 +1,85 @@
+"""Ground-truth masks with what the metrics derive from them alone, computed once.
+
+The weighted F-measure needs a Euclidean distance transform of every GT mask, the costliest
+step of a whole evaluation, and the S-measure needs the GT centroid. Neither depends on the
+prediction, so when several methods are scored on one dataset (``sodbench eval``), a
+:class:`GroundTruth` made once per GT batch serves them all::
+
+    ground = evaluator.prepare(gt_batch)
+    for evaluator, pred_batch in methods:
+        evaluator.update(pred_batch, ground)
+
+The distance transforms are made lazily, per image, the first time wF asks for them, and
+``scipy.ndimage`` releases the GIL while it computes them, so :meth:`GroundTruth.contexts`
+can run them on worker threads while the caller goes on with the other metrics.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor, Future
+
+import numpy as np
+
+from sodbench.metrics import _input, wfmeasure
+from sodbench.metrics.smeasure import centroids
+from sodbench.profiles import DEFAULT_PROFILE, get_profile
+
+_NOT_YET = object()
+
+
+class GroundTruth:
+    """A batch of GT maps (N x H x W, or one H x W map) binarised under ``profile``.
+
+    Parameters
+    ----------
+    gt : array_like
+        uint8, uint16, bool or float in [0, 1] (the rules of ``Evaluator.update``).
+    profile : str or sodbench.profiles.Profile
+        Fixes the binarisation threshold and the S-measure centroid rounding; an Evaluator
+        accepts a GroundTruth made under a profile with the same two conventions.
+    """
+
+    def __init__(self, gt, profile=DEFAULT_PROFILE):
+        self.profile = get_profile(profile)
+        self.gt = _input.as_batch(gt, "ground truth")
+        self.mask = _input.binarize_gt(self.gt, self.profile.gt_threshold)
+        self._splits = None
+        self._contexts: list = [_NOT_YET] * len(self.mask)
+
+    def __len__(self) -> int:
+        return len(self.mask)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.mask.shape
+
+    def compatible(self, profile) -> bool:
+        """True if this GT was prepared under the conventions ``profile`` uses."""
+        return (self.profile.gt_threshold, self.profile.centroid) == (
+            profile.gt_threshold, profile.centroid)
+
+    def splits(self) -> tuple[np.ndarray, np.ndarray]:
+        """S_region.m's 1-based (row, column) split points per image (0 for empty/full GT)."""
+        if self._splits is None:
+            self._splits = centroids(self.mask, self.profile.centroid)
+        return self._splits
+
+    def submit(self, start: int, stop: int, executor: Executor) -> None:
+        """Start the missing wF contexts of images start..stop-1 on ``executor``."""
+        for index in range(start, stop):
+            if self._contexts[index] is _NOT_YET:
+                self._contexts[index] = executor.submit(wfmeasure.context, self.mask[index])
+
+    def contexts(self, start: int, stop: int) -> list:
+        """wF contexts (:func:`sodbench.metrics.wfmeasure.context`) of images start..stop-1,
+        made here unless :meth:`submit` started them (then waited for)."""
+        out = []
+        for index in range(start, stop):
+            value = self._contexts[index]
+            if value is _NOT_YET:
+                value = wfmeasure.context(self.mask[index])
+            elif isinstance(value, Future):
+                value = value.result()
+            self._contexts[index] = value
+            out.append(value)
+        return out
