@@ -21,8 +21,8 @@ import py_sod_metrics as psm
 from scipy import ndimage
 
 from sodbench import Evaluator
-from sodbench.metrics._input import binarize_gt, im2double, minmax
-from sodbench.metrics.counts import binary_counts
+from sodbench.metrics import levels
+from sodbench.metrics._input import binarize_gt
 from sodbench.metrics.fmeasure import dice_from_counts, fmeasure_from_counts, iou_from_counts
 
 KEYS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
@@ -82,7 +82,10 @@ def run_sodbench(preds, gts) -> dict:
     for start in range(0, len(preds), CHUNK):
         pred, gt = preds[start : start + CHUNK], gts[start : start + CHUNK]
         evaluator.update(pred, gt)
-        counts = binary_counts(minmax(im2double(pred)), binarize_gt(gt), 0.5, strict=True)
+        # PySODMetrics' with_binary: the min-max map > 0.5, from the level histogram
+        hist = levels.histogram(pred, binarize_gt(gt))
+        counts = levels.binary_counts(hist, levels.tables(hist, pred.dtype).normalised, 0.5,
+                                      strict=True)
         binary["binF"].extend(fmeasure_from_counts(counts))
         binary["binIoU"].extend(iou_from_counts(counts))
         binary["binDice"].extend(dice_from_counts(counts))

@@ -8,11 +8,14 @@ would defeat the purpose. Rewriting a map in place changes its mtime; tools that
 mtimes while changing bytes are the one blind spot, and ``--no-cache`` covers it.
 
 Each entry is one JSON file (full float64 precision, no pickle) written atomically as soon
-as its (dataset, method) finishes, which is also what lets an interrupted run resume.
+as its (dataset, method) finishes. While it runs, every finished chunk of its images is
+kept the same way under ``partial/`` (the Evaluator's accumulated state), so an interrupted
+run resumes at the chunk where it stopped; the chunk files go when the entry is stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +30,7 @@ from sodbench.results import atomic_write_text
 ENV_VAR = "SODBENCH_CACHE_DIR"
 DEFAULT_NAME = ".sodbench_cache"
 CACHE_FORMAT = "sodbench.cache"
+PARTIAL_FORMAT = "sodbench.cache.chunk"
 
 
 def default_cache_dir(json_output: str | os.PathLike | None) -> Path:
@@ -100,3 +104,35 @@ class ResultCache:
         }
         text = json.dumps(stored, allow_nan=True)
         atomic_write_text(self.folder / _file_name(dataset, method, key), text)
+
+    def _partial_folder(self, dataset: str, method: str, key: str) -> Path:
+        return self.folder / "partial" / _file_name(dataset, method, key)[: -len(".json")]
+
+    def store_chunk(self, dataset: str, method: str, key: str, chunk: int, payload: dict):
+        """Persist one finished chunk of an unfinished (dataset, method) atomically."""
+        stored = {"format": PARTIAL_FORMAT, "key": key, "chunk": chunk, "payload": payload}
+        path = self._partial_folder(dataset, method, key) / f"{chunk}.json"
+        atomic_write_text(path, json.dumps(stored, allow_nan=True))
+
+    def load_chunks(self, dataset: str, method: str, key: str) -> dict[int, dict]:
+        """The finished chunks stored for this key: chunk index -> payload."""
+        chunks = {}
+        folder = self._partial_folder(dataset, method, key)
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if stored.get("format") == PARTIAL_FORMAT and stored.get("key") == key:
+                chunks[int(stored["chunk"])] = stored["payload"]
+        return chunks
+
+    def drop_chunks(self, dataset: str, method: str, key: str) -> None:
+        """Remove the chunk files of a (dataset, method) once its entry is stored."""
+        folder = self._partial_folder(dataset, method, key)
+        if folder.is_dir():
+            for path in folder.iterdir():
+                path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+                folder.parent.rmdir()  # only when no other method has chunks left

@@ -14,6 +14,7 @@ results are bit-identical for every ``jobs``.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import platform
@@ -35,6 +36,7 @@ from sodbench import __version__
 from sodbench.cache import ResultCache, cache_key
 from sodbench.errors import SodbenchError
 from sodbench.evaluator import Evaluator
+from sodbench.groundtruth import GroundTruth
 from sodbench.io import RESIZE_POLICY, load_map, resize_to
 from sodbench.pairing import Pairing, pair_folders, shorten
 from sodbench.results import FORMAT, SCHEMA
@@ -112,26 +114,35 @@ def _new_evaluator(options: Options) -> Evaluator:
     return Evaluator(profile=options.profile, metrics=options.metrics, threads=1)
 
 
-def _read_pair(gt_path: Path, pred_path: Path, options: Options, report: ChunkReport):
-    """(pred, gt) arrays of one pair, or None when a skippable prediction is unreadable."""
-    gt, gt_note = load_map(gt_path)
+def _read_gt(gt_path: Path):
+    """(gt array, GT findings) of one GT file, read once for every method."""
+    gt, note = load_map(gt_path)
+    report = ChunkReport()
+    if note and "luminance" in note:
+        report.add("luminance", gt_path.name)
+    if note and "alpha" in note:
+        report.add("alpha", gt_path.name)
+    _inspect_gt(gt, gt_path, report)
+    return gt, report
+
+
+def _read_pred(pred_path: Path, shape, options: Options, report: ChunkReport):
+    """The prediction resized to the GT ``shape``, or None when a skippable one is unreadable."""
     try:
-        pred, pred_note = load_map(pred_path)
+        pred, note = load_map(pred_path)
     except SodbenchError as error:
         if options.on_missing == "error":
             raise SodbenchError(f"{error}; use --on-missing skip to leave it out") from error
         report.add("unreadable", pred_path.name)
         return None
-    for path, note in ((gt_path, gt_note), (pred_path, pred_note)):
-        if note and "luminance" in note:
-            report.add("luminance", path.name)
-        if note and "alpha" in note:
-            report.add("alpha", path.name)
-    if pred.shape != gt.shape:
-        pred = resize_to(pred, gt.shape)
+    if note and "luminance" in note:
+        report.add("luminance", pred_path.name)
+    if note and "alpha" in note:
+        report.add("alpha", pred_path.name)
+    if pred.shape != shape:
+        pred = resize_to(pred, shape)
         report.add("resized", pred_path.name)
-    _inspect_gt(gt, gt_path, report)
-    return pred, gt
+    return pred
 
 
 def _inspect_gt(gt: np.ndarray, path: Path, report: ChunkReport) -> None:
@@ -157,13 +168,14 @@ class _Loaded(NamedTuple):
     pred_path: Path
     pred: np.ndarray
     gt: np.ndarray
+    ground: GroundTruth
 
 
 def _update(evaluator, batch: list[_Loaded], options: Options) -> None:
     """Feed one same-size batch; on an input error, name the pair that caused it."""
     try:
-        evaluator.update(np.stack([item.pred for item in batch]),
-                         np.stack([item.gt for item in batch]),
+        ground = GroundTruth.concatenate([item.ground for item in batch])
+        evaluator.update(np.stack([item.pred for item in batch]), ground,
                          names=[item.name for item in batch])
     except SodbenchError as error:
         for item in batch:
@@ -180,27 +192,75 @@ def _update(evaluator, batch: list[_Loaded], options: Options) -> None:
         raise
 
 
-def evaluate_chunk(pairs: list[tuple[str, Path, Path]], options: Options):
-    """Score consecutive pairs in one process: returns (Evaluator, ChunkReport).
+def evaluate_chunk(task_pairs: list[list[tuple[str, Path, Path]]], options: Options):
+    """Score the pairs of several methods whose GT maps are the same chunk of one GT folder.
 
-    Runs of consecutive pairs with equal (shape, dtypes) go to the Evaluator as one batch,
-    so the pair order, and with it every float sum, is that of a one-by-one evaluation.
+    Every GT file is read, checked and prepared (:class:`~sodbench.groundtruth.GroundTruth`:
+    binarised, with its wF distance transform) once, whatever the number of methods. Returns
+    one (Evaluator, ChunkReport) per entry of ``task_pairs``. Per method, runs of consecutive
+    pairs with equal (shape, dtypes) go to its Evaluator as one batch, so the pair order, and
+    with it every float sum, is that of a one-by-one evaluation.
     """
-    evaluator = _new_evaluator(options)
-    report = ChunkReport()
-    loaded = []
-    for name, gt_path, pred_path in pairs:
-        arrays = _read_pair(gt_path, pred_path, options, report)
-        if arrays is not None:
-            loaded.append(_Loaded(name, gt_path, pred_path, *arrays))
-    for _, batch in groupby(loaded, key=lambda item: (item.gt.shape, item.pred.dtype,
-                                                      item.gt.dtype)):
-        _update(evaluator, list(batch), options)
-    return evaluator, report
+    grounds: dict[Path, tuple] = {}
+    outcomes = []
+    for pairs in task_pairs:
+        evaluator = _new_evaluator(options)
+        report = ChunkReport()
+        loaded = []
+        for name, gt_path, pred_path in pairs:
+            if gt_path not in grounds:
+                gt, gt_report = _read_gt(gt_path)
+                grounds[gt_path] = (gt, gt_report, GroundTruth(gt, evaluator.profile))
+            gt, gt_report, ground = grounds[gt_path]
+            pred = _read_pred(pred_path, gt.shape, options, report)
+            report.extend(gt_report)
+            if pred is not None:
+                loaded.append(_Loaded(name, gt_path, pred_path, pred, gt, ground))
+        for _, batch in groupby(loaded, key=lambda item: (item.gt.shape, item.pred.dtype,
+                                                          item.gt.dtype)):
+            _update(evaluator, list(batch), options)
+        outcomes.append((evaluator, report))
+    return outcomes
 
 
-def _chunks(pairs: list, size: int = CHUNK_SIZE) -> list[list]:
-    return [pairs[start:start + size] for start in range(0, len(pairs), size)]
+class _Work(NamedTuple):
+    """One chunk of a GT folder and the methods still to be scored on it."""
+
+    chunk: int
+    tasks: tuple[int, ...]
+    pairs: tuple[list, ...]
+
+
+def _plan(pending: list[int], tasks: list[Task], pairings: list[Pairing],
+          done: dict[int, dict]) -> list[_Work]:
+    """Work items: per GT folder, chunks of CHUNK_SIZE consecutive GT names with the pairs of
+    every pending method in them, minus the (method, chunk)s already in ``done``.
+
+    Chunks are cut from the GT folder's own name list, so a method's chunks (and with them
+    its float sums) do not depend on which other methods run beside it, nor on ``jobs``.
+    """
+    groups: dict[str, list[int]] = {}
+    for index in pending:
+        groups.setdefault(str(tasks[index].gt_dir.resolve()), []).append(index)
+    work = []
+    for indices in groups.values():
+        position = {name: i for i, name in enumerate(pairings[indices[0]].gt_names)}
+        by_chunk: dict[int, dict[int, list]] = {}
+        for index in indices:
+            for pair in pairings[index].pairs:
+                chunk = position[pair[0]] // CHUNK_SIZE
+                if chunk not in done.get(index, {}):
+                    by_chunk.setdefault(chunk, {}).setdefault(index, []).append(pair)
+        for chunk in sorted(by_chunk):
+            members = by_chunk[chunk]
+            work.append(_Work(chunk, tuple(members), tuple(members.values())))
+    return work
+
+
+def _task_chunks(pairing: Pairing) -> list[int]:
+    """The chunks holding at least one pair of this method, in order."""
+    position = {name: i for i, name in enumerate(pairing.gt_names)}
+    return sorted({position[name] // CHUNK_SIZE for name, _, _ in pairing.pairs})
 
 
 def _entry(task: Task, pairing: Pairing, evaluator, report: ChunkReport, options: Options):
@@ -234,8 +294,8 @@ def _entry(task: Task, pairing: Pairing, evaluator, report: ChunkReport, options
 
 
 def _finish(task, pairing, chunk_results, options) -> EntryResult:
-    evaluator, report = chunk_results[0]
-    for other, other_report in chunk_results[1:]:
+    evaluator, report = _new_evaluator(options), ChunkReport()
+    for other, other_report in chunk_results:
         evaluator.merge(other)
         report.extend(other_report)
     if evaluator.n_images == 0:
@@ -290,50 +350,67 @@ def run(
                              on_missing=options.on_missing) for task in tasks]
     results: dict[int, EntryResult] = {}
     pending: dict[int, str] = {}
+    done: dict[int, dict[int, tuple]] = {}
     for index, (task, pairing) in enumerate(zip(tasks, pairings, strict=True)):
         files = [p for _, gt, pred in pairing.pairs for p in (gt, pred)]
         key = cache_key(files, _cache_settings(options, task))
         cached = cache.load(task.dataset, task.method, key) if cache else None
         if cached is not None:
             results[index] = EntryResult(*cached, from_cache=True)
-        else:
-            pending[index] = key
-
-    def finished(index: int, chunk_results: list) -> None:
-        task = tasks[index]
-        results[index] = _finish(task, pairings[index], chunk_results, options)
+            continue
+        pending[index] = key
         if cache:
-            cache.store(task.dataset, task.method, pending[index],
-                        results[index].entry, results[index].per_image)
+            done[index] = {chunk: _from_payload(payload) for chunk, payload in
+                           cache.load_chunks(task.dataset, task.method, key).items()}
+    needed = {index: _task_chunks(pairings[index]) for index in pending}
 
-    work = [(index, chunk) for index in pending for chunk in _chunks(pairings[index].pairs)]
-    total = sum(len(chunk) for _, chunk in work)
+    def chunk_done(index: int, chunk: int, outcome: tuple) -> None:
+        task = tasks[index]
+        done.setdefault(index, {})[chunk] = outcome
+        if set(done[index]) >= set(needed[index]):
+            outcomes = [done[index][c] for c in needed[index]]
+            results[index] = _finish(task, pairings[index], outcomes, options)
+            if cache:
+                cache.store(task.dataset, task.method, pending[index],
+                            results[index].entry, results[index].per_image)
+                cache.drop_chunks(task.dataset, task.method, pending[index])
+            del done[index]
+        elif cache:
+            cache.store_chunk(task.dataset, task.method, pending[index], chunk,
+                              _to_payload(outcome))
+
+    for index in list(done):  # every chunk was kept by an interrupted run
+        if needed[index] and set(done[index]) >= set(needed[index]):
+            chunk_done(index, needed[index][0], done[index][needed[index][0]])
+    work = _plan([index for index in pending if index not in results], tasks, pairings, done)
+    total = sum(len(pairs) for item in work for pairs in item.pairs)
     with tqdm(total=total, unit="img", disable=not progress or total == 0,
-              file=sys.stderr, desc="eval") as bar:
+              file=sys.stderr, desc="eval") as bar, contextlib.ExitStack() as stack:
+        # leaving the block terminates the workers at once, also on Ctrl-C or on an error;
+        # Pool.imap hands out work first come first served and yields it in order
         if jobs == 1 or len(work) <= 1:
-            _run_serial(work, options, bar, finished)
+            outcomes = ((item, evaluate_chunk(list(item.pairs), options)) for item in work)
         else:
-            _run_pool(work, options, min(jobs, len(work)), bar, finished)
+            pool = multiprocessing.Pool(min(jobs, len(work)), initializer=_ignore_interrupts)
+            stack.enter_context(pool)
+            outcomes = zip(work, pool.imap(_pool_task, ((list(item.pairs), options)
+                                                         for item in work)), strict=True)
+        for item, chunk_outcomes in outcomes:
+            for index, pairs, outcome in zip(item.tasks, item.pairs, chunk_outcomes,
+                                             strict=True):
+                bar.update(len(pairs))
+                chunk_done(index, item.chunk, outcome)
     return [results[index] for index in range(len(tasks))]
 
 
-def _run_serial(work, options, bar, finished) -> None:
-    _collect(((index, evaluate_chunk(chunk, options), len(chunk)) for index, chunk in work),
-             work, bar, finished)
+def _to_payload(outcome: tuple) -> dict:
+    evaluator, report = outcome
+    return {"state": evaluator.state(), "findings": report.findings}
 
 
-def _collect(outcomes, work, bar, finished) -> None:
-    """Group chunk outcomes (arriving in work order) per task; finish a task when complete."""
-    remaining: dict[int, int] = {}
-    for index, _ in work:
-        remaining[index] = remaining.get(index, 0) + 1
-    done: dict[int, list] = {}
-    for index, outcome, size in outcomes:
-        done.setdefault(index, []).append(outcome)
-        bar.update(size)
-        remaining[index] -= 1
-        if remaining[index] == 0:
-            finished(index, done.pop(index))
+def _from_payload(payload: dict) -> tuple:
+    return (Evaluator.from_state(payload["state"], threads=1),
+            ChunkReport(findings={k: list(v) for k, v in payload["findings"].items()}))
 
 
 def _ignore_interrupts() -> None:
@@ -343,17 +420,8 @@ def _ignore_interrupts() -> None:
 
 
 def _pool_task(item):
-    index, chunk, options = item
-    return index, evaluate_chunk(chunk, options), len(chunk)
-
-
-def _run_pool(work, options, jobs, bar, finished) -> None:
-    # Pool.imap hands out chunks first come first served and yields outcomes in work order,
-    # so tasks finish (and are cached) one after another; leaving the ``with`` block
-    # terminates the workers at once, also on Ctrl-C or on an error.
-    with multiprocessing.Pool(jobs, initializer=_ignore_interrupts) as pool:
-        outcomes = pool.imap(_pool_task, ((index, chunk, options) for index, chunk in work))
-        _collect(outcomes, work, bar, finished)
+    task_pairs, options = item
+    return evaluate_chunk(task_pairs, options)
 
 
 def provenance(options: Options) -> dict:

@@ -277,6 +277,29 @@ class Evaluator:
         for name, total in other._curve_sums.items():
             self._curve_sums[name] = self._curve_sums[name] + total
 
+    def state(self) -> dict:
+        """Everything accumulated so far as plain lists (JSON-safe; floats round-trip exactly)."""
+        return {
+            "profile": self.profile.name, "metrics": list(self.metrics),
+            "names": list(self._names),
+            "scalars": {key: list(values) for key, values in self._scalars.items()},
+            "curve_sums": {name: total.tolist() for name, total in self._curve_sums.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, *, threads=None) -> Evaluator:
+        """The evaluator :meth:`state` described (same profile, metrics and accumulated pairs)."""
+        evaluator = cls(profile=state["profile"], metrics=state["metrics"], threads=threads)
+        if set(state["scalars"]) != set(evaluator._scalars) or set(state["curve_sums"]) != set(
+                evaluator._curve_sums):
+            raise SodbenchError("evaluator state does not match its profile and metrics")
+        evaluator._names = [str(name) for name in state["names"]]
+        evaluator._scalars = {key: [float(v) for v in values]
+                              for key, values in state["scalars"].items()}
+        evaluator._curve_sums = {name: np.asarray(values, dtype=np.float64)
+                                 for name, values in state["curve_sums"].items()}
+        return evaluator
+
     def __repr__(self) -> str:
         return f"Evaluator(profile={self.profile.name!r}, n_images={self.n_images})"
 

@@ -10,7 +10,7 @@ prediction, so when several methods are scored on one dataset (``sodbench eval``
         evaluator.update(pred_batch, ground)
 
 The distance transforms are made lazily, per image, the first time wF asks for them, and
-``scipy.ndimage`` releases the GIL while it computes them, so :meth:`GroundTruth.contexts`
+``scipy.ndimage`` releases the GIL while it computes them, so :meth:`GroundTruth.submit`
 can run them on worker threads while the caller goes on with the other metrics.
 """
 
@@ -44,7 +44,21 @@ class GroundTruth:
         self.gt = _input.as_batch(gt, "ground truth")
         self.mask = _input.binarize_gt(self.gt, self.profile.gt_threshold)
         self._splits = None
-        self._contexts: list = [_NOT_YET] * len(self.mask)
+        self._slots = [_Slot() for _ in range(len(self.mask))]
+
+    @classmethod
+    def concatenate(cls, items: list[GroundTruth]) -> GroundTruth:
+        """One batch of several same-size GroundTruths; contexts made by either are shared."""
+        first = items[0]
+        if any(not item.compatible(first.profile) for item in items):
+            raise ValueError("cannot concatenate GT prepared under different conventions")
+        joined = cls.__new__(cls)
+        joined.profile = first.profile
+        joined.gt = np.concatenate([item.gt for item in items])
+        joined.mask = np.concatenate([item.mask for item in items])
+        joined._splits = None
+        joined._slots = [slot for item in items for slot in item._slots]
+        return joined
 
     def __len__(self) -> int:
         return len(self.mask)
@@ -67,19 +81,28 @@ class GroundTruth:
     def submit(self, start: int, stop: int, executor: Executor) -> None:
         """Start the missing wF contexts of images start..stop-1 on ``executor``."""
         for index in range(start, stop):
-            if self._contexts[index] is _NOT_YET:
-                self._contexts[index] = executor.submit(wfmeasure.context, self.mask[index])
+            slot = self._slots[index]
+            if slot.value is _NOT_YET:
+                slot.value = executor.submit(wfmeasure.context, self.mask[index])
 
     def contexts(self, start: int, stop: int) -> list:
         """wF contexts (:func:`sodbench.metrics.wfmeasure.context`) of images start..stop-1,
         made here unless :meth:`submit` started them (then waited for)."""
         out = []
         for index in range(start, stop):
-            value = self._contexts[index]
-            if value is _NOT_YET:
-                value = wfmeasure.context(self.mask[index])
-            elif isinstance(value, Future):
-                value = value.result()
-            self._contexts[index] = value
-            out.append(value)
+            slot = self._slots[index]
+            if slot.value is _NOT_YET:
+                slot.value = wfmeasure.context(self.mask[index])
+            elif isinstance(slot.value, Future):
+                slot.value = slot.value.result()
+            out.append(slot.value)
         return out
+
+
+class _Slot:
+    """One image's wF context: not yet made, a Future, or the context (None for empty GT)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = _NOT_YET

@@ -84,6 +84,8 @@ class Pairing:
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    gt_names: list[str] = field(default_factory=list)
+    """Every GT name of the folder, paired or not, in natural order."""
 
     def notes(self) -> list[str]:
         """One line per kind of omission (empty when every GT has exactly one prediction)."""
@@ -159,4 +161,5 @@ def pair_folders(
         missing=missing,
         extra=sorted(set(pred) - gt_names, key=natural_key),
         duplicates=sorted((set(gt_dups) | set(pred_dups)) & gt_names, key=natural_key),
+        gt_names=sorted(gt_names, key=natural_key),
     )

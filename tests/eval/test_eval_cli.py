@@ -285,9 +285,9 @@ def test_cache_reuse_invalidation_and_no_cache(sample, tmp_path, monkeypatch, ca
     calls = []
     real = evaluation.evaluate_chunk
 
-    def counting(pairs, options):
-        calls.append(len(pairs))
-        return real(pairs, options)
+    def counting(task_pairs, options):
+        calls.extend(len(pairs) for pairs in task_pairs)  # pairs scored per method
+        return real(task_pairs, options)
 
     monkeypatch.setattr(evaluation, "evaluate_chunk", counting)
     out = tmp_path / "out"
@@ -317,29 +317,61 @@ def test_interrupted_run_keeps_old_results_and_resumes(sample, tmp_path, monkeyp
     (sample / "pred" / "Copy").mkdir()
     for path in (sample / "pred" / "GoodNet").iterdir():
         (sample / "pred" / "Copy" / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(evaluation, "CHUNK_SIZE", 4)  # 9 GT maps: chunks of 4, 4 and 1
     assert _eval(sample, out, "--quiet", "--no-cache", methods=methods) == 0
     complete = load_results(out / "r.json")
     old_bytes = (out / "r.json").read_bytes()
     real = evaluation.evaluate_chunk
     calls = []
 
-    def interrupted(pairs, options):
-        calls.append(pairs[0][2].parent.name)
+    def interrupted(task_pairs, options):
+        calls.append([pairs[0][0] for pairs in task_pairs])  # first GT name per method
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(pairs, options)
+        return real(task_pairs, options)
 
     monkeypatch.setattr(evaluation, "evaluate_chunk", interrupted)
     assert _eval(sample, out, "--jobs", "1", methods=methods) == 130
     assert "interrupted; finished work was kept" in capsys.readouterr().err
     assert (out / "r.json").read_bytes() == old_bytes
+    # the first chunk of every method was kept; no entry is finished yet
+    partial = out / ".sodbench_cache" / "partial"
+    assert sorted(len(list(folder.iterdir())) for folder in partial.iterdir()) == [1, 1, 1]
+    assert calls == [["In_1", "In_1", "In_1"], ["Pa_2", "Pa_2", "Pa_2"]]
+    calls.clear()
     monkeypatch.setattr(evaluation, "evaluate_chunk", lambda p, o: (calls.append(
-        p[0][2].parent.name), real(p, o))[1])
+        [pairs[0][0] for pairs in p]), real(p, o))[1])
     assert _eval(sample, out, "--jobs", "1", "--resume", methods=methods) == 0
-    assert calls == ["GoodNet", "WeakNet", "WeakNet", "Copy"]
-    assert "resumed 1 of 3 (dataset, method) results" in capsys.readouterr().err
+    assert calls == [["Pa_2", "Pa_2", "Pa_2"], ["Sc_3", "Sc_3", "Sc_3"]]
+    assert "resumed 0 of 3 (dataset, method) results" in capsys.readouterr().err
     assert load_results(out / "r.json")["entries"] == complete["entries"]
+    assert not partial.exists()  # chunk files go once their entries are stored
     assert _eval(sample, out, "--resume", "--no-cache") == 2
+
+
+def test_methods_share_each_gt_read_and_distance_transform(sample, tmp_path, monkeypatch):
+    """Three methods on one GT folder: each GT file is read once and its wF context made once,
+    and every method's numbers equal those of a run of that method alone."""
+    from sodbench.metrics import wfmeasure
+
+    methods = ("GoodNet", "WeakNet", "Copy")
+    (sample / "pred" / "Copy").mkdir()
+    for path in (sample / "pred" / "WeakNet").iterdir():
+        (sample / "pred" / "Copy" / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "together"
+    contexts, reads = [], []
+    real_context, real_read = wfmeasure.context, evaluation._read_gt
+    monkeypatch.setattr(wfmeasure, "context", lambda m: (contexts.append(1), real_context(m))[1])
+    monkeypatch.setattr(evaluation, "_read_gt", lambda p: (reads.append(p.name), real_read(p))[1])
+    assert _eval(sample, out, "--jobs", "1", "--quiet", "--no-cache", methods=methods) == 0
+    assert len(reads) == len(set(reads)) == 9
+    assert len(contexts) == 9
+    together = load_results(out / "r.json")["entries"]
+    for method, entry in zip(methods, together, strict=True):
+        alone = tmp_path / method
+        assert _eval(sample, alone, "--jobs", "1", "--quiet", "--no-cache",
+                     methods=(method,)) == 0
+        assert load_results(alone / "r.json")["entries"] == [entry]
 
 
 def test_progress_bar_hidden_when_not_a_terminal(sample, tmp_path, capsys):
@@ -460,8 +492,11 @@ def test_interrupt_during_pool_run_terminates_workers_and_keeps_finished(tmp_pat
     assert _eval(sample, out, "--jobs", "2") == 130
     assert "interrupted; finished work was kept" in capsys.readouterr().err
     assert not (out / "r.json").exists()
-    [cached] = (out / ".sodbench_cache").iterdir()
+    [cached] = [path for path in (out / ".sodbench_cache").iterdir() if path.is_file()]
     assert "GoodNet" in cached.name
+    # WeakNet's first chunk (of two) was kept too; the interrupt came while finishing it
+    [partial] = (out / ".sodbench_cache" / "partial").iterdir()
+    assert "WeakNet" in partial.name and [p.name for p in partial.iterdir()] == ["0.json"]
     monkeypatch.setattr(evaluation, "_finish", real)
     assert _eval(sample, out, "--jobs", "2", "--resume") == 0
     assert "resumed 1 of 2" in capsys.readouterr().err
