@@ -112,7 +112,7 @@ class ResultCache:
         """Persist one finished chunk of an unfinished (dataset, method) atomically."""
         stored = {"format": PARTIAL_FORMAT, "key": key, "chunk": chunk, "payload": payload}
         path = self._partial_folder(dataset, method, key) / f"{chunk}.json"
-        atomic_write_text(path, json.dumps(stored, allow_nan=True))
+        atomic_write_text(path, json.dumps(stored, allow_nan=True), durable=False)
 
     def load_chunks(self, dataset: str, method: str, key: str) -> dict[int, dict]:
         """The finished chunks stored for this key: chunk index -> payload."""

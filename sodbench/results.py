@@ -45,8 +45,12 @@ METRIC_KEYS = (
 LOWER_IS_BETTER = frozenset({"MAE"})
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+def atomic_write_text(path: str | os.PathLike, text: str, *, durable: bool = True) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    ``durable=False`` skips the ``fsync``: after a power cut the file may be lost or empty
+    (fine for a checkpoint that is recomputed when unreadable), at a fraction of the cost.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -58,7 +62,8 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
