@@ -8,13 +8,15 @@ curves, so memory does not grow with image size. Curves are averaged per thresho
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+import weakref
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
 from sodbench.errors import SodbenchError
 from sodbench.groundtruth import GroundTruth
-from sodbench.metrics import _input, levels, pfom
+from sodbench.metrics import _input, levels, pfom, wfmeasure
 from sodbench.metrics._input import image_mean
 from sodbench.metrics.counts import adaptive_threshold, binary_counts, divide, threshold_counts
 from sodbench.metrics.emeasure import emeasure_from_counts
@@ -49,6 +51,9 @@ CHUNK_PIXELS = 1 << 17
 #: uint8/bool chunks: the histogram path keeps few temporaries, and per-chunk work (a few
 #: dozen small NumPy calls) is amortised over more images.
 LEVEL_CHUNK_PIXELS = 1 << 20
+#: With threads, images whose wF is still being computed (each holds its map) before
+#: ``update`` waits for the oldest.
+MAX_PENDING = 64
 
 
 class Evaluator:
@@ -80,6 +85,8 @@ class Evaluator:
         self._scalars = {key: [] for key in PER_IMAGE_KEYS if key in self.metrics}
         curve_names = CURVE_NAMES if self._wants_curves else ()
         self._curve_sums = {name: np.zeros(256) for name in curve_names}
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[Future] = deque()
 
     @property
     def n_images(self) -> int:
@@ -115,26 +122,41 @@ class Evaluator:
         limit = LEVEL_CHUNK_PIXELS if levels.has_levels(pred) else CHUNK_PIXELS
         step = max(1, limit // pred[0].size)
         chunks = [(start, min(start + step, len(pred))) for start in range(0, len(pred), step)]
-        if "wF" in self._scalars and self.threads > 1:
-            with ThreadPoolExecutor(self.threads) as executor:
-                gt.submit(0, len(pred), executor)
-                self._update_chunks(pred, gt, chunks)
-        else:
-            self._update_chunks(pred, gt, chunks)
+        executor = self._executor() if "wF" in self._scalars and self.threads > 1 else None
+        self._update_chunks(pred, gt, chunks, executor)
         self._names.extend(names)
 
-    def _update_chunks(self, pred, gt: GroundTruth, chunks) -> None:
+    def _executor(self) -> ThreadPoolExecutor:
+        """The worker threads of wF, made on first use and shut down with the evaluator."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="sodbench-wF")
+            weakref.finalize(self, self._pool.shutdown, wait=False)
+        return self._pool
+
+    def _settle(self) -> None:
+        """Wait for the wF scores still being computed on the worker threads."""
+        if self._pending:
+            self._scalars["wF"] = [value.result() if isinstance(value, Future) else value
+                                   for value in self._scalars["wF"]]
+            self._pending.clear()
+
+    def _update_chunks(self, pred, gt: GroundTruth, chunks, executor) -> None:
         # scores are gathered first and stored after the last chunk, so an error in any
         # chunk leaves the evaluator as it was
         scalars = {key: [] for key in self._scalars}
         curve_sums = {name: np.zeros(256) for name in self._curve_sums}
         for start, stop in chunks:
             if levels.has_levels(pred):
-                scores, curves = self._score_levels(pred[start:stop], gt, start, stop)
+                scores, curves = self._score_levels(pred[start:stop], gt, start, stop, executor)
             else:
-                scores, curves = self._score_floats(pred[start:stop], gt, start, stop)
+                scores, curves = self._score_floats(pred[start:stop], gt, start, stop, executor)
             for key, values in scores.items():
-                if key in scalars:  # the adaptive four come together
+                if key not in scalars:  # the adaptive four come together
+                    continue
+                if executor is not None and key == "wF":  # Futures, settled when read
+                    scalars[key].extend(values)
+                    self._pending.extend(values)
+                else:
                     scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
             for name, values in curves.items():
                 curve_sums[name] += values.sum(axis=0)
@@ -142,6 +164,9 @@ class Evaluator:
             self._scalars[key].extend(values)
         for name, total in curve_sums.items():
             self._curve_sums[name] += total
+        # bounded memory: at most MAX_PENDING images wait for their wF (with their maps)
+        while len(self._pending) > MAX_PENDING:
+            self._pending.popleft().result()
 
     def _new_names(self, names, count: int) -> list[str]:
         if names is None:
@@ -151,7 +176,7 @@ class Evaluator:
             raise SodbenchError(f"got {len(names)} names for {count} images")
         return names
 
-    def _score_levels(self, pred, gt: GroundTruth, start: int, stop: int):
+    def _score_levels(self, pred, gt: GroundTruth, start: int, stop: int, executor):
         """Scores of a uint8/bool chunk from its histograms (sodbench.metrics.levels)."""
         profile, wanted = self.profile, self._scalars
         mask = gt.mask[start:stop]
@@ -187,7 +212,7 @@ class Evaluator:
         if "IoU" in wanted:
             intersection, total = levels.soft_iou_sums(hist, tables.raw)
             scores["IoU"] = divide(intersection, total - intersection)
-        scores.update(self._map_scores(maps, gt, start, stop))
+        scores.update(self._map_scores(maps, gt, start, stop, executor))
         curves = {}
         if self._wants_curves:
             counts = levels.threshold_counts(hist, tables.normalised, levels=profile.curve_levels)
@@ -197,7 +222,7 @@ class Evaluator:
             curves = _curves(counts, e_counts)
         return scores, curves
 
-    def _score_floats(self, pred, gt: GroundTruth, start: int, stop: int):
+    def _score_floats(self, pred, gt: GroundTruth, start: int, stop: int, executor):
         """Scores of a float/uint16 chunk, pixel by pixel."""
         profile, wanted = self.profile, self._scalars
         mask = gt.mask[start:stop]
@@ -216,7 +241,7 @@ class Evaluator:
             scores.update(_adaptive(counts, e_counts))
         if "IoU" in wanted:
             scores["IoU"] = _soft_iou(maps.raw, mask)
-        scores.update(self._map_scores(maps, gt, start, stop))
+        scores.update(self._map_scores(maps, gt, start, stop, executor))
         curves = {}
         if self._wants_curves:
             levels_ = profile.curve_levels
@@ -226,13 +251,24 @@ class Evaluator:
             curves = _curves(counts, e_counts)
         return scores, curves
 
-    def _map_scores(self, maps: _Maps, gt: GroundTruth, start: int, stop: int) -> dict:
-        """The metrics scored on the maps themselves in both paths: wF, OR, PFOM."""
+    def _map_scores(self, maps: _Maps, gt: GroundTruth, start: int, stop: int,
+                    executor) -> dict:
+        """The metrics scored on the maps themselves in both paths: wF, OR, PFOM.
+
+        With an ``executor``, wF is one Future per image: its map, distance transform and
+        score are made on a worker thread (``scipy.ndimage`` releases the GIL there).
+        """
         profile, wanted = self.profile, self._scalars
         scores = {}
         if "wF" in wanted:
-            scores["wF"] = _weighted_fmeasure(maps.get(profile.wfmeasure_map), gt.mask[start:stop],
-                                              contexts=gt.contexts(start, stop))
+            choice = profile.wfmeasure_map
+            if executor is None:
+                scores["wF"] = _weighted_fmeasure(maps.get(choice), gt.mask[start:stop],
+                                                  contexts=gt.contexts(start, stop))
+            else:
+                maps.get(choice) if maps.per_pixel else None  # made here, read by the workers
+                scores["wF"] = [executor.submit(_wf_task, gt, start + i, maps, choice, i)
+                                for i in range(stop - start)]
         if "OR" in wanted:
             scores["OR"] = overlap_ratio(maps.raw, _input.im2double(gt.gt[start:stop],
                                                                     "ground truth"))
@@ -245,6 +281,7 @@ class Evaluator:
         """Dataset scores: the selected scalar keys as floats, plus ``"curves"`` (mean curves)."""
         if self.n_images == 0:
             raise SodbenchError("no images were evaluated: call update() before compute()")
+        self._settle()
         curves = {name: total / self.n_images for name, total in self._curve_sums.items()}
         results = {}
         for key in self.metrics:
@@ -260,6 +297,7 @@ class Evaluator:
         """One row per pair: ``name`` then the per-image scores (pandas DataFrame)."""
         import pandas as pd
 
+        self._settle()
         columns = {"name": list(self._names)}
         columns.update({key: list(values) for key, values in self._scalars.items()})
         return pd.DataFrame(columns)
@@ -271,6 +309,8 @@ class Evaluator:
                 f"cannot merge evaluators with different profiles or metrics "
                 f"({self.profile.name} vs {other.profile.name})"
             )
+        self._settle()
+        other._settle()
         self._names.extend(other._names)
         for key, values in other._scalars.items():
             self._scalars[key].extend(values)
@@ -279,6 +319,7 @@ class Evaluator:
 
     def state(self) -> dict:
         """Everything accumulated so far as plain lists (JSON-safe; floats round-trip exactly)."""
+        self._settle()
         return {
             "profile": self.profile.name, "metrics": list(self.metrics),
             "names": list(self._names),
@@ -300,8 +341,20 @@ class Evaluator:
                                  for name, values in state["curve_sums"].items()}
         return evaluator
 
+    def __getstate__(self) -> dict:
+        self._settle()
+        state = self.__dict__.copy()
+        state["_pool"], state["_pending"] = None, deque()
+        return state
+
     def __repr__(self) -> str:
         return f"Evaluator(profile={self.profile.name!r}, n_images={self.n_images})"
+
+
+def _wf_task(gt: GroundTruth, index: int, maps: _Maps, choice: str, position: int) -> float:
+    """wF of one image on a worker thread: its map, its GT's context, its score."""
+    [context] = gt.contexts(index, index + 1)
+    return 0.0 if context is None else wfmeasure.score(maps.image(choice, position), context)
 
 
 class _Maps:
@@ -315,8 +368,19 @@ class _Maps:
         self._pred, self._tables = pred, tables
         self._raw = self._normalised = None
 
+    @property
+    def per_pixel(self) -> bool:
+        return self._tables is None
+
     def get(self, choice: str) -> np.ndarray:
         return self.raw if choice == "raw" else self.normalised
+
+    def image(self, choice: str, index: int) -> np.ndarray:
+        """One image's map, made without touching the chunk's cached maps (thread-safe)."""
+        if self._tables is None:
+            return self.get(choice)[index]
+        table = self._tables.raw if choice == "raw" else self._tables.normalised
+        return table[index].take(self._pred[index])
 
     @property
     def raw(self) -> np.ndarray:

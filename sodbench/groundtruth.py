@@ -9,14 +9,11 @@ prediction, so when several methods are scored on one dataset (``sodbench eval``
     for evaluator, pred_batch in methods:
         evaluator.update(pred_batch, ground)
 
-The distance transforms are made lazily, per image, the first time wF asks for them, and
-``scipy.ndimage`` releases the GIL while it computes them, so :meth:`GroundTruth.submit`
-can run them on worker threads while the caller goes on with the other metrics.
+The distance transforms are made lazily, per image, the first time wF asks for them
+(on the Evaluator's worker threads when it has some: ``scipy.ndimage`` releases the GIL).
 """
 
 from __future__ import annotations
-
-from concurrent.futures import Executor, Future
 
 import numpy as np
 
@@ -78,29 +75,20 @@ class GroundTruth:
             self._splits = centroids(self.mask, self.profile.centroid)
         return self._splits
 
-    def submit(self, start: int, stop: int, executor: Executor) -> None:
-        """Start the missing wF contexts of images start..stop-1 on ``executor``."""
-        for index in range(start, stop):
-            slot = self._slots[index]
-            if slot.value is _NOT_YET:
-                slot.value = executor.submit(wfmeasure.context, self.mask[index])
-
     def contexts(self, start: int, stop: int) -> list:
         """wF contexts (:func:`sodbench.metrics.wfmeasure.context`) of images start..stop-1,
-        made here unless :meth:`submit` started them (then waited for)."""
+        each made on first request (thread-safe: two threads may both make one, same value)."""
         out = []
         for index in range(start, stop):
             slot = self._slots[index]
             if slot.value is _NOT_YET:
                 slot.value = wfmeasure.context(self.mask[index])
-            elif isinstance(slot.value, Future):
-                slot.value = slot.value.result()
             out.append(slot.value)
         return out
 
 
 class _Slot:
-    """One image's wF context: not yet made, a Future, or the context (None for empty GT)."""
+    """One image's wF context: not yet made, or the context (None for an empty GT)."""
 
     __slots__ = ("value",)
 

@@ -194,3 +194,31 @@ def test_dtypes_follow_the_documented_rules():
         assert results[2][key] == results[1][key], key
         # uint8 is scored from histograms: the same per-pixel values summed in another order
         assert results[1][key] == pytest.approx(results[0][key], abs=1e-12, rel=0), key
+
+
+def test_threaded_wf_waits_at_most_max_pending_and_settles_before_reads(monkeypatch):
+    """wF runs on worker threads after update() returns; every read (per_image, compute,
+    state, merge, pickling) sees the finished scores, equal to a one-thread evaluator's."""
+    import sodbench.evaluator as evaluator_module
+
+    monkeypatch.setattr(evaluator_module, "MAX_PENDING", 3)
+    pred, gt = spec_set()
+    threaded, serial = Evaluator(threads=2), Evaluator(threads=1)
+    threaded.update(pred, gt)
+    serial.update(pred, gt)
+    assert len(threaded._pending) <= 3
+    copy = pickle.loads(pickle.dumps(threaded))
+    assert copy.per_image().equals(serial.per_image())
+    assert threaded.state() == serial.state()
+    assert not threaded._pending
+    merged = Evaluator(threads=2)
+    merged.update(pred[:5], gt[:5])
+    later = Evaluator(threads=2)
+    later.update(pred[5:], gt[5:])
+    merged.merge(later)
+    assert merged.per_image()["wF"].tolist() == serial.per_image()["wF"].tolist()
+
+
+def test_threads_must_be_positive():
+    with pytest.raises(SodbenchError, match="threads=0: must be at least 1"):
+        Evaluator(threads=0)
