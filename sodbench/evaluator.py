@@ -51,9 +51,9 @@ CHUNK_PIXELS = 1 << 17
 #: uint8/bool chunks: the histogram path keeps few temporaries, and per-chunk work (a few
 #: dozen small NumPy calls) is amortised over more images.
 LEVEL_CHUNK_PIXELS = 1 << 20
-#: With threads, images whose wF is still being computed (each holds its map) before
-#: ``update`` waits for the oldest.
-MAX_PENDING = 64
+#: With threads, pixels of the images whose wF may still be in flight (each holds its map and
+#: GT) before ``update`` waits for the oldest: 16 Mpx, 128 MiB of float64 maps.
+MAX_PENDING_PIXELS = 1 << 24
 
 
 class Evaluator:
@@ -86,7 +86,8 @@ class Evaluator:
         curve_names = CURVE_NAMES if self._wants_curves else ()
         self._curve_sums = {name: np.zeros(256) for name in curve_names}
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: deque[Future] = deque()
+        self._pending: deque[tuple[Future, int]] = deque()
+        self._pending_pixels = 0
 
     @property
     def n_images(self) -> int:
@@ -139,6 +140,7 @@ class Evaluator:
             self._scalars["wF"] = [value.result() if isinstance(value, Future) else value
                                    for value in self._scalars["wF"]]
             self._pending.clear()
+            self._pending_pixels = 0
 
     def _update_chunks(self, pred, gt: GroundTruth, chunks, executor) -> None:
         # scores are gathered first and stored after the last chunk, so an error in any
@@ -155,7 +157,8 @@ class Evaluator:
                     continue
                 if executor is not None and key == "wF":  # Futures, settled when read
                     scalars[key].extend(values)
-                    self._pending.extend(values)
+                    self._pending.extend((future, pred[0].size) for future in values)
+                    self._pending_pixels += len(values) * pred[0].size
                 else:
                     scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
             for name, values in curves.items():
@@ -164,9 +167,11 @@ class Evaluator:
             self._scalars[key].extend(values)
         for name, total in curve_sums.items():
             self._curve_sums[name] += total
-        # bounded memory: at most MAX_PENDING images wait for their wF (with their maps)
-        while len(self._pending) > MAX_PENDING:
-            self._pending.popleft().result()
+        # bounded memory: at most MAX_PENDING_PIXELS wait for their wF (with their maps)
+        while self._pending and self._pending_pixels > MAX_PENDING_PIXELS:
+            future, pixels = self._pending.popleft()
+            future.result()
+            self._pending_pixels -= pixels
 
     def _new_names(self, names, count: int) -> list[str]:
         if names is None:
@@ -344,7 +349,7 @@ class Evaluator:
     def __getstate__(self) -> dict:
         self._settle()
         state = self.__dict__.copy()
-        state["_pool"], state["_pending"] = None, deque()
+        state["_pool"], state["_pending"], state["_pending_pixels"] = None, deque(), 0
         return state
 
     def __repr__(self) -> str:

@@ -1,3 +1,4 @@
+import json
 import pickle
 import sys
 from pathlib import Path
@@ -196,17 +197,17 @@ def test_dtypes_follow_the_documented_rules():
         assert results[1][key] == pytest.approx(results[0][key], abs=1e-12, rel=0), key
 
 
-def test_threaded_wf_waits_at_most_max_pending_and_settles_before_reads(monkeypatch):
+def test_threaded_wf_waits_for_at_most_max_pending_pixels_and_settles_before_reads(monkeypatch):
     """wF runs on worker threads after update() returns; every read (per_image, compute,
     state, merge, pickling) sees the finished scores, equal to a one-thread evaluator's."""
     import sodbench.evaluator as evaluator_module
 
-    monkeypatch.setattr(evaluator_module, "MAX_PENDING", 3)
     pred, gt = spec_set()
+    monkeypatch.setattr(evaluator_module, "MAX_PENDING_PIXELS", 3 * pred[0].size)
     threaded, serial = Evaluator(threads=2), Evaluator(threads=1)
     threaded.update(pred, gt)
     serial.update(pred, gt)
-    assert len(threaded._pending) <= 3
+    assert len(threaded._pending) <= 3 and threaded._pending_pixels <= 3 * pred[0].size
     copy = pickle.loads(pickle.dumps(threaded))
     assert copy.per_image().equals(serial.per_image())
     assert threaded.state() == serial.state()
@@ -222,3 +223,30 @@ def test_threaded_wf_waits_at_most_max_pending_and_settles_before_reads(monkeypa
 def test_threads_must_be_positive():
     with pytest.raises(SodbenchError, match="threads=0: must be at least 1"):
         Evaluator(threads=0)
+
+
+def test_prepared_ground_truth_is_reused_and_checked(spec_data):
+    pred, gt = spec_data
+    direct, prepared = Evaluator(threads=1), Evaluator(threads=1)
+    ground = prepared.prepare(gt)
+    direct.update(pred, gt)
+    prepared.update(pred, ground)
+    again = Evaluator(threads=1)
+    again.update(pred[::-1].copy(), ground)  # its contexts are made already: reused
+    assert prepared.per_image().equals(direct.per_image())
+    assert again.n_images == len(pred)
+    with pytest.raises(SodbenchError, match="prepared under profile 'pysodmetrics'"):
+        Evaluator(profile="matlab").update(pred, ground)  # Matlab rounds the centroid
+    Evaluator(profile="minet-tii2024").update(pred, ground)  # same GT conventions: accepted
+
+
+def test_state_round_trip_is_exact(spec_data):
+    pred, gt = spec_data
+    evaluator = Evaluator(threads=1)
+    evaluator.update(pred, gt)
+    restored = Evaluator.from_state(json.loads(json.dumps(evaluator.state())))
+    assert restored.per_image().equals(evaluator.per_image())
+    got, expected = restored.compute(), evaluator.compute()
+    assert {k: got[k] for k in METRIC_KEYS} == {k: expected[k] for k in METRIC_KEYS}
+    with pytest.raises(SodbenchError, match="does not match"):
+        Evaluator.from_state({**evaluator.state(), "metrics": ["MAE"]})
