@@ -88,6 +88,7 @@ class Evaluator:
         self._pool: ThreadPoolExecutor | None = None
         self._pending: deque[tuple[Future, int]] = deque()
         self._pending_pixels = 0
+        self._unsettled = False
 
     @property
     def n_images(self) -> int:
@@ -135,18 +136,20 @@ class Evaluator:
         return self._pool
 
     def _settle(self) -> None:
-        """Wait for the wF scores still being computed on the worker threads."""
-        if self._pending:
+        """Replace the wF Futures of the worker threads by their scores (waiting if needed)."""
+        if self._unsettled:
             self._scalars["wF"] = [value.result() if isinstance(value, Future) else value
                                    for value in self._scalars["wF"]]
             self._pending.clear()
             self._pending_pixels = 0
+            self._unsettled = False
 
     def _update_chunks(self, pred, gt: GroundTruth, chunks, executor) -> None:
         # scores are gathered first and stored after the last chunk, so an error in any
         # chunk leaves the evaluator as it was
         scalars = {key: [] for key in self._scalars}
         curve_sums = {name: np.zeros(256) for name in self._curve_sums}
+        futures = []
         for start, stop in chunks:
             if levels.has_levels(pred):
                 scores, curves = self._score_levels(pred[start:stop], gt, start, stop, executor)
@@ -157,8 +160,7 @@ class Evaluator:
                     continue
                 if executor is not None and key == "wF":  # Futures, settled when read
                     scalars[key].extend(values)
-                    self._pending.extend((future, pred[0].size) for future in values)
-                    self._pending_pixels += len(values) * pred[0].size
+                    futures.extend(values)
                 else:
                     scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
             for name, values in curves.items():
@@ -167,6 +169,10 @@ class Evaluator:
             self._scalars[key].extend(values)
         for name, total in curve_sums.items():
             self._curve_sums[name] += total
+        if futures:
+            self._unsettled = True
+            self._pending.extend((future, pred[0].size) for future in futures)
+            self._pending_pixels += len(futures) * pred[0].size
         # bounded memory: at most MAX_PENDING_PIXELS wait for their wF (with their maps)
         while self._pending and self._pending_pixels > MAX_PENDING_PIXELS:
             future, pixels = self._pending.popleft()
@@ -349,7 +355,7 @@ class Evaluator:
     def __getstate__(self) -> dict:
         self._settle()
         state = self.__dict__.copy()
-        state["_pool"], state["_pending"], state["_pending_pixels"] = None, deque(), 0
+        state.update(_pool=None, _pending=deque(), _pending_pixels=0, _unsettled=False)
         return state
 
     def __repr__(self) -> str:

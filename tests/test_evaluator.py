@@ -212,6 +212,11 @@ def test_threaded_wf_waits_for_at_most_max_pending_pixels_and_settles_before_rea
     assert copy.per_image().equals(serial.per_image())
     assert threaded.state() == serial.state()
     assert not threaded._pending
+    monkeypatch.setattr(evaluator_module, "MAX_PENDING_PIXELS", 0)  # waits for every score
+    drained = Evaluator(threads=2)
+    drained.update(pred, gt)
+    assert not drained._pending
+    assert drained.compute()["wF"] == serial.compute()["wF"]
     merged = Evaluator(threads=2)
     merged.update(pred[:5], gt[:5])
     later = Evaluator(threads=2)
