@@ -3,13 +3,15 @@
 ``sodbench.evaluate`` is the one-call API; :func:`run` is what the command line uses (it
 also returns the per-image tables). Metrics come from :class:`sodbench.Evaluator` only.
 
-Parallelism: the pairs of every (dataset, method) are cut into chunks of
-:data:`CHUNK_SIZE` consecutive pairs; a worker process reads its chunk, resizes where
-needed, feeds same-size maps to an Evaluator in batches and returns the Evaluator (it is
-picklable); the parent merges each method's chunks in order, so per-image rows and
-every accumulated sum come in pair order (natural name order). Memory is bounded by the
-chunk size times the number of workers, and because chunks do not depend on ``jobs`` the
-results are bit-identical for every ``jobs``.
+Parallelism: the names of every GT folder are cut into chunks of :data:`CHUNK_SIZE`
+consecutive names; one unit of work is a chunk with every method still to be scored on it
+(:func:`evaluate_chunk`: each GT map is read, binarised and distance-transformed once for
+all of them). A worker process returns one Evaluator per method (they are picklable); the
+parent merges each method's chunks in order, so per-image rows and every accumulated sum
+come in pair order (natural name order), and stores each finished chunk in the cache so an
+interrupted run resumes there. Memory is bounded by the chunk size times the number of
+workers, and because chunks depend only on the GT folder, results are bit-identical for
+every ``jobs`` and whatever other methods run beside.
 """
 
 from __future__ import annotations
