@@ -77,21 +77,32 @@ def threshold_counts(pred: np.ndarray, gt: np.ndarray, *, levels: str = "uint8",
         With ``levels="matlab"``, compare with ``>`` (Fan's E-measure) instead of ``>=``.
     """
     n = len(pred)
-    if levels == "uint8":
-        if strict:
-            raise ValueError("strict comparison needs levels='matlab'")
-        key = uint8_levels(pred).astype(np.intp) + 1
-    elif levels == "matlab":
-        key = matlab_levels(pred, strict=strict)
-    else:
-        raise ValueError(f"levels must be 'uint8' or 'matlab', not {levels!r}")
+    key = curve_bins(pred, levels=levels, strict=strict)
     width = LEVELS + 1
     key += width * gt
     key += (2 * width * np.arange(n))[:, None, None]
-    hist = np.bincount(key.ravel(), minlength=n * 2 * width).reshape(n, 2, width)[:, :, 1:]
-    at_or_above = np.cumsum(hist[:, :, ::-1], axis=2)[:, :, ::-1]
+    hist = np.bincount(key.ravel(), minlength=n * 2 * width).reshape(n, 2, width)
+    return counts_from_bins(hist, _fg(gt), pred[0].size)
+
+
+def curve_bins(values: np.ndarray, *, levels: str = "uint8", strict: bool = False) -> np.ndarray:
+    """Curve bin 0..256 of each value (intp): bin k + 1 holds the values at level k, so that
+    ``value >= t_k`` (or ``>`` if ``strict``) exactly when the bin is above k; bin 0 holds
+    values below every threshold. ``levels`` and ``strict`` as in :func:`threshold_counts`."""
+    if levels == "uint8":
+        if strict:
+            raise ValueError("strict comparison needs levels='matlab'")
+        return uint8_levels(values).astype(np.intp) + 1
+    if levels == "matlab":
+        return matlab_levels(values, strict=strict)
+    raise ValueError(f"levels must be 'uint8' or 'matlab', not {levels!r}")
+
+
+def counts_from_bins(hist: np.ndarray, fg: np.ndarray, size: int) -> Counts:
+    """Counts at the 256 thresholds from per-bin counts (N, 2 labels, 257 bins)."""
+    at_or_above = np.cumsum(hist[:, :, :0:-1], axis=2)[:, :, ::-1]
     tp = at_or_above[:, 1]
-    return Counts(tp, tp + at_or_above[:, 0], _fg(gt)[:, None], pred[0].size)
+    return Counts(tp, tp + at_or_above[:, 0], fg[:, None], int(size))
 
 
 def adaptive_threshold(pred: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sodbench.metrics._input import EPS
-from sodbench.metrics.counts import Counts, matlab_levels, uint8_levels
+from sodbench.metrics.counts import Counts, counts_from_bins, curve_bins
 from sodbench.metrics.smeasure import object_score, region_weights
 
 #: Number of levels per integer dtype: the histogram width.
@@ -181,22 +181,12 @@ def threshold_counts(hist: np.ndarray, table: np.ndarray, *, levels: str = "uint
     """
     by_label = hist.sum(axis=1)  # (N, 2, L)
     n = len(hist)
-    if levels == "uint8":
-        if strict:
-            raise ValueError("strict comparison needs levels='matlab'")
-        bins = uint8_levels(table).astype(np.intp) + 1
-    elif levels == "matlab":
-        bins = matlab_levels(table, strict=strict)
-    else:
-        raise ValueError(f"levels must be 'uint8' or 'matlab', not {levels!r}")
     width = 256 + 1
-    key = bins[:, None, :] + (width * np.arange(2 * n)).reshape(n, 2, 1)
+    key = curve_bins(table, levels=levels, strict=strict)[:, None, :] + (
+        width * np.arange(2 * n)).reshape(n, 2, 1)
     binned = np.bincount(key.ravel(), weights=by_label.ravel(), minlength=n * 2 * width)
-    binned = binned.reshape(n, 2, width)[:, :, 1:].astype(np.int64)
-    at_or_above = np.cumsum(binned[:, :, ::-1], axis=2)[:, :, ::-1]
-    tp = at_or_above[:, 1]
-    fg = by_label[:, 1].sum(axis=-1)
-    return Counts(tp, tp + at_or_above[:, 0], fg[:, None], int(by_label[0].sum()))
+    binned = binned.reshape(n, 2, width).astype(np.int64)
+    return counts_from_bins(binned, by_label[:, 1].sum(axis=-1), by_label[0].sum())
 
 
 def binary_counts(hist: np.ndarray, table: np.ndarray, threshold, *,
