@@ -85,6 +85,8 @@ class EntryResult:
     entry: dict
     per_image: pd.DataFrame
     from_cache: bool = False
+    resumed_chunks: int = 0
+    """Chunks of this entry taken from an interrupted run's cache instead of recomputed."""
 
 
 @dataclass
@@ -365,6 +367,7 @@ def run(
             done[index] = {chunk: _from_payload(payload) for chunk, payload in
                            cache.load_chunks(task.dataset, task.method, key).items()}
     needed = {index: _task_chunks(pairings[index]) for index in pending}
+    resumed = {index: len(chunks) for index, chunks in done.items()}
 
     def chunk_done(index: int, chunk: int, outcome: tuple) -> None:
         task = tasks[index]
@@ -372,6 +375,7 @@ def run(
         if set(done[index]) >= set(needed[index]):
             outcomes = [done[index][c] for c in needed[index]]
             results[index] = _finish(task, pairings[index], outcomes, options)
+            results[index].resumed_chunks = resumed.get(index, 0)
             if cache:
                 cache.store(task.dataset, task.method, pending[index],
                             results[index].entry, results[index].per_image)

@@ -115,8 +115,11 @@ def command(ctx: click.Context, **params) -> None:
 
     results = run(tasks, options, jobs=settings["jobs"], cache_dir=cache_dir, progress=progress)
     resumed = sum(result.from_cache for result in results)
+    chunks = sum(result.resumed_chunks for result in results)
     if params["resume"]:
-        click.echo(f"resumed {resumed} of {len(results)} (dataset, method) results "
+        plural = "" if chunks == 1 else "s"
+        partial = f" and {chunks} chunk{plural} of unfinished ones" if chunks else ""
+        click.echo(f"resumed {resumed} of {len(results)} (dataset, method) results{partial} "
                    f"from {cache_dir}", err=True)
     for result in results:
         for note in result.entry["notes"]:

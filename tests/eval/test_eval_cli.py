@@ -343,7 +343,8 @@ def test_interrupted_run_keeps_old_results_and_resumes(sample, tmp_path, monkeyp
         [pairs[0][0] for pairs in p]), real(p, o))[1])
     assert _eval(sample, out, "--jobs", "1", "--resume", methods=methods) == 0
     assert calls == [["Pa_2", "Pa_2", "Pa_2"], ["Sc_3", "Sc_3", "Sc_3"]]
-    assert "resumed 0 of 3 (dataset, method) results" in capsys.readouterr().err
+    assert "resumed 0 of 3 (dataset, method) results and 3 chunks of unfinished ones from" in (
+        capsys.readouterr().err)
     assert load_results(out / "r.json")["entries"] == complete["entries"]
     assert not partial.exists()  # chunk files go once their entries are stored
     assert _eval(sample, out, "--resume", "--no-cache") == 2
@@ -499,7 +500,8 @@ def test_interrupt_during_pool_run_terminates_workers_and_keeps_finished(tmp_pat
     assert "WeakNet" in partial.name and [p.name for p in partial.iterdir()] == ["0.json"]
     monkeypatch.setattr(evaluation, "_finish", real)
     assert _eval(sample, out, "--jobs", "2", "--resume") == 0
-    assert "resumed 1 of 2" in capsys.readouterr().err
+    assert "resumed 1 of 2 (dataset, method) results and 1 chunk of unfinished ones" in (
+        capsys.readouterr().err)
     resumed = load_results(out / "r.json")["entries"]
     assert resumed[0]["metrics"] == finished[0].entry["metrics"]
     assert _eval(sample, tmp_path / "fresh", "--jobs", "1", "--no-cache", "--quiet") == 0
