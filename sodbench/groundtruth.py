@@ -60,10 +60,6 @@ class GroundTruth:
     def __len__(self) -> int:
         return len(self.mask)
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.mask.shape
-
     def compatible(self, profile) -> bool:
         """True if this GT was prepared under the conventions ``profile`` uses."""
         return (self.profile.gt_threshold, self.profile.centroid) == (

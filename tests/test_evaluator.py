@@ -236,10 +236,11 @@ def test_prepared_ground_truth_is_reused_and_checked(spec_data):
     ground = prepared.prepare(gt)
     direct.update(pred, gt)
     prepared.update(pred, ground)
-    again = Evaluator(threads=1)
+    again, again_direct = Evaluator(threads=1), Evaluator(threads=1)
     again.update(pred[::-1].copy(), ground)  # its contexts are made already: reused
+    again_direct.update(pred[::-1].copy(), gt)
     assert prepared.per_image().equals(direct.per_image())
-    assert again.n_images == len(pred)
+    assert again.per_image().equals(again_direct.per_image())
     with pytest.raises(SodbenchError, match="prepared under profile 'pysodmetrics'"):
         Evaluator(profile="matlab").update(pred, ground)  # Matlab rounds the centroid
     Evaluator(profile="minet-tii2024").update(pred, ground)  # same GT conventions: accepted
