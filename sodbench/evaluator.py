@@ -377,39 +377,31 @@ class _Maps:
 
     def __init__(self, pred, tables: levels.Tables | None = None):
         self._pred, self._tables = pred, tables
-        self._raw = self._normalised = None
+        self._made: dict[str, np.ndarray] = {}
 
     @property
     def per_pixel(self) -> bool:
         return self._tables is None
 
     def get(self, choice: str) -> np.ndarray:
-        return self.raw if choice == "raw" else self.normalised
+        """The chunk's ``"raw"`` or ``"normalised"`` map (N x H x W float64)."""
+        if choice not in self._made:
+            if self._tables is not None:
+                self._made[choice] = levels.gather(getattr(self._tables, choice), self._pred)
+            elif choice == "raw":
+                self._made[choice] = _input.to_double(self._pred)
+            else:
+                self._made[choice] = _input.minmax(self.get("raw"))
+        return self._made[choice]
 
     def image(self, choice: str, index: int) -> np.ndarray:
         """One image's map, made without touching the chunk's cached maps (thread-safe)."""
         if self._tables is None:
             return self.get(choice)[index]
-        table = self._tables.raw if choice == "raw" else self._tables.normalised
-        return table[index].take(self._pred[index])
+        return getattr(self._tables, choice)[index].take(self._pred[index])
 
-    @property
-    def raw(self) -> np.ndarray:
-        if self._raw is None:
-            if self._tables is None:
-                self._raw = _input.to_double(self._pred)
-            else:
-                self._raw = levels.gather(self._tables.raw, self._pred)
-        return self._raw
-
-    @property
-    def normalised(self) -> np.ndarray:
-        if self._normalised is None:
-            if self._tables is None:
-                self._normalised = _input.minmax(self.raw)
-            else:
-                self._normalised = levels.gather(self._tables.normalised, self._pred)
-        return self._normalised
+    raw = property(lambda self: self.get("raw"))
+    normalised = property(lambda self: self.get("normalised"))
 
 
 def _adaptive(counts, e_counts) -> dict[str, np.ndarray]:
