@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sodbench import __version__
-from sodbench.results import atomic_write_text
+from sodbench.outputs import atomic_write
 
 ENV_VAR = "SODBENCH_CACHE_DIR"
 DEFAULT_NAME = ".sodbench_cache"
@@ -103,7 +103,7 @@ class ResultCache:
             "per_image": {"columns": list(frame.columns), "rows": frame.values.tolist()},
         }
         text = json.dumps(stored, allow_nan=True)
-        atomic_write_text(self.folder / _file_name(dataset, method, key), text)
+        atomic_write(self.folder / _file_name(dataset, method, key), text)
 
     def _partial_folder(self, dataset: str, method: str, key: str) -> Path:
         return self.folder / "partial" / _file_name(dataset, method, key)[: -len(".json")]
@@ -112,7 +112,7 @@ class ResultCache:
         """Persist one finished chunk of an unfinished (dataset, method) atomically."""
         stored = {"format": PARTIAL_FORMAT, "key": key, "chunk": chunk, "payload": payload}
         path = self._partial_folder(dataset, method, key) / f"{chunk}.json"
-        atomic_write_text(path, json.dumps(stored, allow_nan=True), durable=False)
+        atomic_write(path, json.dumps(stored, allow_nan=True), durable=False)
 
     def load_chunks(self, dataset: str, method: str, key: str) -> dict[int, dict]:
         """The finished chunks stored for this key: chunk index -> payload."""

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from sodbench import baselines, plots, sample, tables
 from sodbench.errors import SodbenchError
-from sodbench.results import atomic_write_text, dump_results
+from sodbench.outputs import atomic_write
+from sodbench.results import dump_results
 
 DATASET = "Synthetic sample"
 MINET = "MINet"
@@ -85,7 +86,7 @@ def run_demo(out_dir: str | os.PathLike, *, n_images: int = 36, iters: int = 5,
                             for step, why in report.skipped.items()]
         for name, fmt in (("leaderboard.md", "md"), ("leaderboard.tex", "latex")):
             report.files[name] = out / name
-            atomic_write_text(report.files[name], tables.render(table, fmt))
+            atomic_write(report.files[name], tables.render(table, fmt))
     with _step(report, "plots", log):
         highlight = MINET if MINET in preds else None
         for kind in ("pr", "fm"):

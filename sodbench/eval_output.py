@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,8 @@ import pandas as pd
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluation import EntryResult
-from sodbench.results import LOWER_IS_BETTER, METRIC_KEYS, atomic_write_text
+from sodbench.outputs import atomic_file, atomic_write
+from sodbench.results import LOWER_IS_BETTER, METRIC_KEYS
 
 #: Columns of the terminal table when every metric was computed (the rest is in the JSON).
 TERMINAL_METRICS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
@@ -63,7 +63,7 @@ def write_per_image(results: list[EntryResult], path: str | os.PathLike) -> None
     """Per-image CSV (17 significant digits: floats round-trip exactly)."""
     buffer = io.StringIO()
     per_image_frame(results).to_csv(buffer, index=False, float_format="%.17g")
-    atomic_write_text(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
 
 
 def write_curves(entries: list[dict], path: str | os.PathLike) -> None:
@@ -84,7 +84,8 @@ def write_curves(entries: list[dict], path: str | os.PathLike) -> None:
                 if name in entry["curves"]:
                     arrays[f"{entry['dataset']}/{entry['method']}/{name}"] = np.asarray(
                         entry["curves"][name], dtype=np.float64)
-        _atomic_npz(path, arrays)
+        with atomic_file(path) as handle:
+            np.savez(handle, **arrays)
         return
     if path.suffix.lower() != ".csv":
         raise SodbenchError(f"{path}: curves go to a .csv or .npz file")
@@ -97,16 +98,4 @@ def write_curves(entries: list[dict], path: str | os.PathLike) -> None:
                                     "threshold": np.arange(256), **columns}))
     buffer = io.StringIO()
     pd.concat(frames, ignore_index=True).to_csv(buffer, index=False, float_format="%.17g")
-    atomic_write_text(path, buffer.getvalue())
-
-
-def _atomic_npz(path: Path, arrays: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, buffer.getvalue())

@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sodbench.errors import SodbenchError
-from sodbench.results import atomic_write_text
+from sodbench.outputs import atomic_write
 
 #: kind -> (x curve or "threshold", y curve, x label, y label)
 KINDS = {
@@ -166,6 +166,6 @@ def save_plot(document: dict, kind: str, out: str | os.PathLike, *,
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=200)
     table = out.with_suffix(".csv")
-    atomic_write_text(table, points.to_csv(index=False, float_format="%.17g",
+    atomic_write(table, points.to_csv(index=False, float_format="%.17g",
                                            lineterminator="\n"))
     return out, table

@@ -27,11 +27,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from sodbench.errors import SodbenchError
+from sodbench.outputs import atomic_write
 
 FORMAT = "sodbench.results"
 SCHEMA = 1
@@ -43,31 +43,6 @@ METRIC_KEYS = (
 )
 #: Metrics where smaller is better; every other metric is larger-is-better.
 LOWER_IS_BETTER = frozenset({"MAE"})
-
-
-def atomic_write_text(path: str | os.PathLike, text: str, *, durable: bool = True) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
-
-    ``durable=False`` skips the ``fsync``: after a power cut the file may be lost or empty
-    (fine for a checkpoint that is recomputed when unreadable), at a fraction of the cost.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates the file 0600; give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _nan_to_none(value: Any) -> Any:
@@ -85,7 +60,7 @@ def _nan_to_none(value: Any) -> Any:
 def dump_results(document: dict, path: str | os.PathLike) -> None:
     """Write a results document atomically (see the module docstring for the layout)."""
     document = {"format": FORMAT, "schema": SCHEMA, **document}
-    atomic_write_text(path, json.dumps(_nan_to_none(document), indent=1, allow_nan=False) + "\n")
+    atomic_write(path, json.dumps(_nan_to_none(document), indent=1, allow_nan=False) + "\n")
 
 
 def load_results(path: str | os.PathLike) -> dict:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from sodbench import leaderboards, tables
-from sodbench.results import atomic_write_text, load_results
+from sodbench.outputs import atomic_write
+from sodbench.results import load_results
 
 
 def _profiles(specs: tuple[str, ...]) -> dict[str, dict]:
@@ -53,7 +54,7 @@ def command(results, profile_json, leaderboard, fmt, digits, highlight, columns,
     fmt = fmt or (tables.format_for_path(out) if out else None) or "md"
     text = tables.render(table, fmt, digits=digits, highlight=highlight)
     if out:
-        atomic_write_text(out, text)
+        atomic_write(out, text)
         click.echo(out)
     else:
         click.echo(text, nl=False)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sodbench import __version__
 from sodbench.errors import SodbenchError
-from sodbench.results import atomic_write_text
+from sodbench.outputs import atomic_write
 
 FORMAT = "sodbench.profile"
 SCHEMA = 1
@@ -88,7 +88,7 @@ def environment(device, *, threads: int, dtype: str, amp: bool) -> dict:
 
 def dump_profile(record: dict, path: str | os.PathLike) -> None:
     """Write a profile record as JSON, atomically."""
-    atomic_write_text(path, json.dumps(record, indent=1, allow_nan=False) + "\n")
+    atomic_write(path, json.dumps(record, indent=1, allow_nan=False) + "\n")
 
 
 def load_profile(path: str | os.PathLike) -> dict:
