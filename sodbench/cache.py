@@ -29,7 +29,9 @@ from sodbench.outputs import atomic_write
 
 ENV_VAR = "SODBENCH_CACHE_DIR"
 DEFAULT_NAME = ".sodbench_cache"
-CACHE_FORMAT = "sodbench.cache"
+# "/2": entries carry counts.images_sha256; older cached entries (same version) must not be
+# reused, or their results files would lack it and `sodbench check` would refuse them.
+CACHE_FORMAT = "sodbench.cache/2"
 PARTIAL_FORMAT = "sodbench.cache.chunk"
 
 
@@ -37,7 +39,8 @@ def default_cache_dir(json_output: str | os.PathLike | None) -> Path:
     """``$SODBENCH_CACHE_DIR``, else ``.sodbench_cache/`` beside the JSON output (or here)."""
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
-    parent = Path(json_output).resolve().parent if json_output else Path.cwd()
+    # realpath, unlike Path.resolve on Python < 3.13, does not raise on a symlink loop
+    parent = Path(os.path.realpath(json_output)).parent if json_output else Path.cwd()
     return parent / DEFAULT_NAME
 
 
@@ -50,8 +53,12 @@ def cache_key(files: list[Path], settings: dict) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps({"sodbench": __version__, **settings}, sort_keys=True).encode())
     for path in files:
-        stat = os.stat(path)
-        digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        try:
+            stat = os.stat(path)
+            size, mtime = stat.st_size, stat.st_mtime_ns
+        except (OSError, ValueError):  # a looping or broken link: it fails (or is skipped)
+            size, mtime = -1, -1       # when read; keyed as unreadable until it is fixed
+        digest.update(f"\0{path.name}\0{size}\0{mtime}".encode())
     return digest.hexdigest()
 
 

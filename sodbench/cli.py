@@ -7,9 +7,11 @@ affects the command that needs it.
 
 from __future__ import annotations
 
+import codecs
 import importlib
 import sys
 import traceback
+import unicodedata
 
 import click
 
@@ -27,6 +29,33 @@ COMMANDS = {
     "sample": "Write the bundled synthetic sample dataset.",
     "demo": "Run the whole product on the bundled sample.",
 }
+
+
+#: What a stream that cannot encode a character prints instead (the tables' direction arrows).
+ASCII_FALLBACK = {"↓": "v", "↑": "^", "…": "...", "–": "-", "—": "-", "×": "x"}
+_ERRORS = "sodbench-ascii"
+
+
+def _ascii_fallback(error: UnicodeEncodeError) -> tuple[str, int]:
+    text = error.object[error.start:error.end]
+    return "".join(ASCII_FALLBACK.get(ch, ascii(ch)[1:-1]) for ch in text), error.end
+
+
+codecs.register_error(_ERRORS, _ascii_fallback)
+
+
+def _encodable_streams() -> None:
+    """Let stdout/stderr print what their encoding lacks (``PYTHONIOENCODING=cp1252``, an
+    ASCII terminal): arrows become ``v``/``^``, other characters ``\\uXXXX``, never a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "".join(ASCII_FALLBACK).encode(encoding)
+        except UnicodeEncodeError:
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors=_ERRORS)
+        except LookupError:
+            pass
 
 
 class LazyGroup(click.Group):
@@ -55,20 +84,40 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def _one_line(text: str) -> str:
+    """``text`` with control characters and line separators escaped (``\\n``, ``\\x1e``): a
+    path or name holding one must not split the one-line error message."""
+    return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                   for ch in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning a SodbenchError into one line on stderr."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _encodable_streams()
     try:
         code = cli.main(args=args, prog_name="sodbench", standalone_mode=False)
     except SodbenchError as error:
         if debug:
             traceback.print_exc()
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {_one_line(str(error))}", err=True)
         return error.exit_code
-    except click.exceptions.Abort:
-        click.echo("error: interrupted; finished work was kept (re-run to resume)", err=True)
-        return 130
+    except click.exceptions.Abort as abort:
+        # click raises Abort for Ctrl-C and for an EOFError alike; only Ctrl-C is an interrupt
+        cause = abort.__cause__ or abort.__context__
+        if isinstance(cause, KeyboardInterrupt):
+            click.echo("error: interrupted; finished work was kept (re-run to resume)", err=True)
+            return 130
+        if debug and cause is not None:
+            traceback.print_exception(cause)
+        if isinstance(cause, EOFError):
+            click.echo(f"error: unexpected end of input (EOFError: {_one_line(str(cause))}): "
+                       "something read past the end of standard input or of a file; --debug "
+                       "shows where", err=True)
+        else:
+            click.echo("error: aborted", err=True)
+        return 1
     except click.ClickException as error:
         error.show()
         return error.exit_code

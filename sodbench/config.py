@@ -16,6 +16,7 @@ Schema (relative paths are relative to the config file; every key is optional un
     cache = true
     cache_dir = ".sodbench_cache"
     gt_prefix = ""                   # also gt_suffix, pred_prefix, pred_suffix
+    allow_emptied_gt = false         # true = --allow-emptied-gt
 
     [[dataset]]
     name = "SD-Saliency-900"         # required
@@ -41,11 +42,13 @@ Errors name the file and the key: ``bench.toml: [[dataset]] 2 ('DUTS-TE'): key '
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluation import Task
+from sodbench.inputs import input_problem, name_problem, open_input
 from sodbench.pairing import natural_key
 
 if sys.version_info >= (3, 11):
@@ -61,6 +64,7 @@ OPTION_TYPES = {
     "profile": str, "metrics": (list, str), "jobs": int, "json": str, "per_image": str,
     "curves": str, "on_missing": str, "cache": bool, "cache_dir": str, "quiet": bool,
     "gt_prefix": str, "gt_suffix": str, "pred_prefix": str, "pred_suffix": str,
+    "allow_emptied_gt": bool,
 }
 PATH_OPTIONS = ("json", "per_image", "curves", "cache_dir")
 DATASET_KEYS = {"name", "layout", "root", "gt", "pred", "pred_root", "methods"}
@@ -85,12 +89,23 @@ def load_config(path: str | os.PathLike) -> tuple[list[Task], dict]:
     :class:`SodbenchError` naming the file and key on any problem.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SodbenchError(f"--config {path}: no such file")
+    problem = input_problem(path)
+    if problem is not None:
+        raise SodbenchError(f"--config {path}: {problem}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        with open_input(path) as handle:
+            text = handle.read().decode("utf-8")
+    except OSError as error:
+        raise SodbenchError(f"--config {path}: cannot read ({error.strerror or error})") from error
+    except UnicodeDecodeError as error:
         raise SodbenchError(f"{path}: not valid TOML ({error})") from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SodbenchError(f"{path}: not valid TOML ({error})") from error
+    except RecursionError:
+        raise SodbenchError(f"{path}: not valid TOML (arrays or tables nested too "
+                            "deeply)") from None
     where = _Where(path)
     _reject_unknown(data, TOP_KEYS, where)
     base = path.resolve().parent
@@ -128,7 +143,11 @@ def _options(table, base: Path, where: _Where) -> dict:
             raise where.error(key, f"wrong type {type(value).__name__}")
         if key == "metrics" and isinstance(value, str):
             value = [item.strip() for item in value.split(",") if item.strip()]
-        options[key] = str(base / value) if key in PATH_OPTIONS else value
+        if key == "metrics" and not all(isinstance(item, str) for item in value):
+            raise where.error(key, "must be a list of metric names (strings)")
+        if key in PATH_OPTIONS:
+            value = str(base / _path_text(value, key, where))
+        options[key] = value
     return options
 
 
@@ -140,13 +159,16 @@ def _dataset_tasks(table, defaults: dict, base: Path, path: Path, number: int) -
     _reject_unknown(table, DATASET_KEYS, where)
     if not isinstance(name, str) or not name:
         raise where.error("name", "required: the dataset name used in results")
+    _check_label(name, "name", "dataset", where)
     settings = {**defaults, **table}
     gt_dir = _gt_dir(settings, base, where)
     preds = _preds(settings, base, where, name)
     methods = settings.get("methods")
     if methods is not None:
-        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+        if not isinstance(methods, list):
             raise where.error("methods", "must be a list of method names")
+        for method in methods:
+            _check_label(method, "methods", "method", where)
         unknown = [m for m in methods if m not in preds]
         if unknown:
             raise where.error("methods", f"no prediction folder for {', '.join(unknown)} "
@@ -157,22 +179,33 @@ def _dataset_tasks(table, defaults: dict, base: Path, path: Path, number: int) -
     return [Task(name, method, gt_dir, folder) for method, folder in preds.items()]
 
 
+def _path_text(value: str, key: str, where: _Where) -> str:
+    if not value or "\0" in value:
+        raise where.error(key, "must be a non-empty path without NUL characters")
+    return value
+
+
 def _folder(value, base: Path, key: str, where: _Where) -> Path:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str):
         raise where.error(key, "must be a folder path (string)")
-    return base / os.path.expanduser(value)
+    return base / os.path.expanduser(_path_text(value, key, where))
+
+
+def _check_label(label, key: str, what: str, where: _Where) -> None:
+    problem = name_problem(label)
+    if problem is not None:
+        raise where.error(key, f"{what} name {problem}")
 
 
 def _gt_dir(settings: dict, base: Path, where: _Where) -> Path:
     if "gt" in settings:
         return _folder(settings["gt"], base, "gt", where)
     layout = settings.get("layout")
-    if layout not in LAYOUTS:
+    if not isinstance(layout, str) or layout not in LAYOUTS:
         raise where.error("layout", f"{layout!r} is not one of {', '.join(LAYOUTS)} "
                           "(or give the GT folder with 'gt')")
     root = _folder(settings.get("root"), base, "root", where)
-    if not root.is_dir():
-        raise where.error("root", f"{root}: no such folder")
+    _check_folder(root, "root", where)
     for candidate in LAYOUTS[layout]:
         if (root / candidate).is_dir():
             return root / candidate
@@ -180,27 +213,52 @@ def _gt_dir(settings: dict, base: Path, where: _Where) -> Path:
                       f"(layout {layout!r})")
 
 
-def _subfolders(folder: Path) -> list[str]:
-    if not folder.is_dir():
+def _check_folder(folder: Path, key: str, where: _Where) -> None:
+    problem = input_problem(folder, folder=True)
+    if problem is not None:
+        raise where.error(key, f"{folder}: {problem}")
+
+
+def _folder_like(path: Path) -> bool:
+    """A folder, or a link that cannot be followed (looping, broken) or a path that cannot be
+    read: such a method folder is kept, so that reading it reports why, not dropped."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return os.path.islink(path)
+    except (OSError, ValueError):
+        return True
+
+
+def _subfolders(folder: Path, key: str, where: _Where) -> list[str]:
+    if not os.path.lexists(folder):
         return []
-    return sorted((e.name for e in os.scandir(folder) if e.is_dir() and
-                   not e.name.startswith(".")), key=natural_key)
+    _check_folder(folder, key, where)
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries if not entry.name.startswith(".")]
+    except OSError as error:
+        raise where.error(key, f"{folder}: cannot list the folder ({error.strerror})") from error
+    return sorted((name for name in names if _folder_like(folder / name)), key=natural_key)
 
 
 def _preds(settings: dict, base: Path, where: _Where, name: str) -> dict[str, Path]:
     preds: dict[str, Path] = {}
     if settings.get("layout") == "sd-saliency-900" and "root" in settings:
         pred_dir = _folder(settings["root"], base, "root", where) / "pred"
-        preds.update({m: pred_dir / m for m in _subfolders(pred_dir)})
+        preds.update({m: pred_dir / m for m in _subfolders(pred_dir, "root", where)})
     if "pred_root" in settings:
         pred_root = _folder(settings["pred_root"], base, "pred_root", where)
-        if not pred_root.is_dir():
-            raise where.error("pred_root", f"{pred_root}: no such folder")
-        preds.update({m: pred_root / m / name for m in _subfolders(pred_root)
-                      if (pred_root / m / name).is_dir()})
+        _check_folder(pred_root, "pred_root", where)
+        # a method without this dataset is skipped; one whose folder cannot be read is not
+        preds.update({m: pred_root / m / name for m in _subfolders(pred_root, "pred_root", where)
+                      if _folder_like(pred_root / m / name)})
+    for method in preds:  # folder names found by a layout or under pred_root
+        _check_label(method, "pred_root" if "pred_root" in settings else "root", "method", where)
     explicit = settings.get("pred", {})
     if not isinstance(explicit, dict):
         raise where.error("pred", "must be a table of method = folder")
     for method, folder in explicit.items():
+        _check_label(method, f"pred.{method}", "method", where)
         preds[method] = _folder(folder, base, f"pred.{method}", where)
     return preds

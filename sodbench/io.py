@@ -22,21 +22,34 @@ float TIFF (mode F)       float32, unchanged; NaN or inf is an error
 ========================  ===============================================================
 
 Multi-frame files (TIFF stacks) use their first frame. Value ranges are checked by the
-Evaluator, not here.
+Evaluator, not here. Whatever cannot be read gives one :class:`SodbenchError` naming the file:
+a path that is not a regular file (:mod:`sodbench.inputs`), a damaged or truncated file
+(whatever exception the decoder raised), a map above :data:`MAX_PIXELS` (refused from the
+header, before decoding), a ``.npy`` whose header does not match its size.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from sodbench.errors import SodbenchError
+from sodbench.inputs import open_input
 
 #: Extensions that are listed as maps when pairing folders (lower case).
 MAP_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".npy")
+
+#: Largest map read, in pixels (Pillow's own decompression-bomb limit, about 9459 x 9459):
+#: a larger map is far beyond any saliency benchmark and most likely a damaged header.
+MAX_PIXELS = 89_478_485
 
 #: Recorded in every results file: how a prediction of another size than its GT is resized.
 RESIZE_POLICY = (
@@ -71,38 +84,128 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
 def load_map(path: str | os.PathLike) -> tuple[np.ndarray, str | None]:
     """Like :func:`read_map`, also returning a short note when a lossy conversion happened."""
     path = Path(path)
-    if path.suffix.lower() == ".npy":
-        array, note = _load_npy(path), None
-    else:
-        array, note = _load_image(path)
+    with open_input(path) as handle:
+        if path.suffix.lower() == ".npy":
+            array, note = _load_npy(handle, path), None
+        else:
+            array, note = _load_image(handle, path)
+    if array.size == 0:
+        raise SodbenchError(f"{path}: map has no pixels (shape {array.shape}); fix the file")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise SodbenchError(f"{path}: map holds NaN or inf values; fix the file or remove it")
     return array, note
 
 
-def _load_npy(path: Path) -> np.ndarray:
+def _reason(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _too_large(path: Path, pixels: int) -> SodbenchError:
+    return SodbenchError(f"{path}: map has {pixels:,} pixels, more than the {MAX_PIXELS:,} "
+                         "sodbench reads (sodbench.io.MAX_PIXELS); is the file damaged?")
+
+
+def _load_npy(handle: BinaryIO, path: Path) -> np.ndarray:
+    # Decoders of damaged files raise almost any exception type (numpy: EOFError, ValueError,
+    # OSError, SyntaxError from the header, MemoryError); each is this file's fault, so each
+    # becomes the one-line error. The header is checked against the file size first, so a
+    # damaged shape never allocates memory and trailing bytes never go unnoticed.
     try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise SodbenchError(f"{path}: cannot read .npy map ({error})") from error
-    if array.ndim == 3 and array.shape[2] == 1:
+        return _npy_array(handle, path)
+    except SodbenchError:
+        raise
+    except Exception as error:
+        raise SodbenchError(f"{path}: cannot read .npy map ({_reason(error)})") from error
+
+
+def _npy_array(handle: BinaryIO, path: Path) -> np.ndarray:
+    version = np.lib.format.read_magic(handle)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+    else:  # np.save writes 3.0 only for non-ASCII field names, never for a numeric map
+        raise SodbenchError(f"{path}: .npy format {version[0]}.{version[1]} is not a "
+                            "numeric map; save it with np.save")
+    squeezable = len(shape) == 3 and shape[2] in (1, 3)
+    if (len(shape) != 2 and not squeezable) or dtype.kind not in "biuf" or min(shape) < 0:
+        raise SodbenchError(f"{path}: expected a 2-D numeric map, got shape {shape} "
+                            f"dtype {dtype}")
+    count = math.prod(shape)
+    if shape[0] * shape[1] > MAX_PIXELS:
+        raise _too_large(path, shape[0] * shape[1])
+    data_bytes = os.fstat(handle.fileno()).st_size - handle.tell()
+    if data_bytes != count * dtype.itemsize:
+        state = "truncated" if data_bytes < count * dtype.itemsize else "has trailing bytes"
+        raise SodbenchError(f"{path}: cannot read .npy map ({state}: {data_bytes} bytes of "
+                            f"data for shape {shape} {dtype}); save it again with np.save")
+    array = np.fromfile(handle, dtype=dtype, count=count)
+    if array.size != count:
+        raise SodbenchError(f"{path}: cannot read .npy map (file changed while read)")
+    array = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+    if dtype.kind == "b" and (array.view(np.uint8) > 1).any():
+        raise SodbenchError(f"{path}: bool .npy map holds bytes other than 0 and 1; "
+                            "the file is damaged")
+    array = np.ascontiguousarray(array, dtype=dtype.newbyteorder("="))
+    if array.ndim == 3 and (array.shape[2] == 1 or _channels_equal(array)):
         array = array[..., 0]
-    elif array.ndim == 3 and array.shape[2] == 3 and _channels_equal(array):
-        array = array[..., 0]
-    if array.ndim != 2 or array.dtype.kind not in "biuf":
-        raise SodbenchError(
-            f"{path}: expected a 2-D numeric map, got shape {array.shape} dtype {array.dtype}"
-        )
+    if array.ndim != 2:
+        raise SodbenchError(f"{path}: expected a 2-D numeric map, got shape {array.shape} "
+                            f"dtype {array.dtype}")
     return array
 
 
-def _load_image(path: Path) -> tuple[np.ndarray, str | None]:
+@contextlib.contextmanager
+def open_image(path: str | os.PathLike) -> Iterator[Image.Image]:
+    """Open and decode an image file with the guards of :func:`read_map`; yield the image.
+
+    For other readers of image files (input images of a model, say): the file must be a
+    regular file (a FIFO is refused without blocking) of at most :data:`MAX_PIXELS` pixels,
+    fully present (never filled in) and decodable, else :class:`SodbenchError` names it.
+    Errors raised in the ``with`` block are the caller's and pass through unchanged.
+    """
+    path = Path(path)
+    with open_input(path) as handle, _decode(handle, path) as image:
+        yield image
+
+
+def _decode(handle: BinaryIO, path: Path) -> Image.Image:
+    # Pillow's plugins raise many exception types on damaged files (struct.error, IndexError,
+    # TypeError, ZeroDivisionError, EOFError, SyntaxError, MemoryError, ...): all mean that
+    # this file cannot be read. ImageFile.LOAD_TRUNCATED_IMAGES is left False, so a truncated
+    # file is an error, never an image with its missing part filled in.
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            # the size check below replaces Pillow's decompression-bomb warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(handle)
+        try:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise _too_large(path, width * height)
             image.load()
+        except BaseException:
+            image.close()
+            raise
+    except SodbenchError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise SodbenchError(f"{path}: map is too large to read ({error}); is the file "
+                            "damaged?") from error
+    except Exception as error:
+        raise SodbenchError(f"{path}: cannot read image ({_reason(error)})") from error
+    return image
+
+
+def _load_image(handle: BinaryIO, path: Path) -> tuple[np.ndarray, str | None]:
+    with _decode(handle, path) as image:
+        try:
             return _image_to_array(image, path)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise SodbenchError(f"{path}: cannot read image ({error})") from error
+        except SodbenchError:
+            raise
+        except Exception as error:  # a mode Pillow cannot convert, from a damaged header
+            raise SodbenchError(f"{path}: cannot read image ({_reason(error)})") from error
 
 
 def _image_to_array(image: Image.Image, path: Path) -> tuple[np.ndarray, str | None]:
@@ -111,12 +214,11 @@ def _image_to_array(image: Image.Image, path: Path) -> tuple[np.ndarray, str | N
         return np.asarray(image.convert("L")), None
     if mode == "L":
         return np.asarray(image), None
-    if mode.startswith("I;16"):
-        return np.asarray(image).astype(np.uint16), None
-    if mode == "I":
-        array = np.asarray(image)
-        if array.min() < 0 or array.max() > 65535:
-            raise SodbenchError(f"{path}: 32-bit integer map outside 0..65535; save as 8/16-bit")
+    if mode == "I" or mode.startswith("I;16"):
+        array = np.asarray(image)  # signed ("I", "I;16S") or big-endian ("I;16B") too
+        if array.dtype != np.uint16 and (array.min() < 0 or array.max() > 65535):
+            raise SodbenchError(f"{path}: integer map (mode {mode}) outside 0..65535; "
+                                "save it as 8- or 16-bit")
         return array.astype(np.uint16), None
     if mode == "F":
         return np.asarray(image), None

@@ -3,7 +3,9 @@
 A file ``<prefix><stem><suffix><.ext>`` has the shared name ``stem``; ``.ext`` is any of
 :data:`sodbench.io.MAP_EXTENSIONS` (case-insensitive), so ``In_1.bmp``, ``In_1.png`` and
 ``In_1.jpg`` all pair on ``In_1``. A suffix that ends with an extension (``"_sal.png"``, the
-PySODEvalToolkit way) must match the whole file name instead. Other files are ignored.
+PySODEvalToolkit way) must match the whole file name instead. Other files are ignored; an
+entry with a map's name that cannot be read (a looping link, a folder, a FIFO) is paired
+like any map and fails, or is skipped, when read.
 
 Unlike PySODEvalToolkit, which scores the name intersection silently, a GT name without a
 prediction or two files with one name stop the run unless ``on_missing="skip"``; predictions
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
+from sodbench.inputs import check_input_folder
 from sodbench.io import MAP_EXTENSIONS
 
 ON_MISSING = ("error", "skip")
@@ -53,18 +56,26 @@ def list_maps(
 ) -> tuple[dict[str, Path], dict[str, list[Path]]]:
     """Map shared name -> file for the maps in ``folder``, and the names held by several files.
 
-    Raises :class:`SodbenchError` when the folder does not exist or holds no matching map
-    (``option`` names the command-line option the folder came from).
+    Every entry with a map's name is listed without looking at what it is: one that is not a
+    readable file (a looping or broken link, a folder, a FIFO) then fails when read, like a
+    corrupt map, with a message naming it, instead of passing for a missing prediction.
+
+    Raises :class:`SodbenchError` when the folder cannot be listed (missing, a file, a
+    looping or broken link, no permission) or holds no matching map (``option`` names the
+    command-line option the folder came from).
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "no such folder"
-        raise SodbenchError(f"{option} {folder}: {what}")
+    folder = check_input_folder(folder, f"{option} {folder}")
     found: dict[str, list[Path]] = {}
-    for entry in os.scandir(folder):
-        name = _shared_name(entry.name, prefix, suffix)
-        if name is not None and entry.is_file():
-            found.setdefault(name, []).append(Path(entry.path))
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries]
+    except OSError as error:
+        raise SodbenchError(f"{option} {folder}: cannot list the folder "
+                            f"({error.strerror or type(error).__name__})") from error
+    for file_name in names:
+        name = _shared_name(file_name, prefix, suffix)
+        if name is not None:
+            found.setdefault(name, []).append(folder / file_name)
     if not found:
         rule = f" named {prefix!r}+name+{suffix!r}" if prefix or suffix else ""
         raise SodbenchError(

@@ -9,7 +9,8 @@ One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
       "entries": [
         {"dataset": "SD-Saliency-900", "method": "MCITF",
          "profile": "pysodmetrics",
-         "counts": {"n_evaluated": 900, "n_gt": 900, "n_resized": 0, "coverage": 1.0},
+         "counts": {"n_evaluated": 900, "n_gt": 900, "n_resized": 0, "coverage": 1.0,
+                    "images_sha256": ...},  # SHA-256 of the sorted scored names, "\\n"-joined
          "metrics": {"MAE": 0.01, "Sm": 0.9, ...},        # canonical scalar keys, full precision
          "curves": {"threshold": [0, ..., 255],            # ascending threshold order
                     "precision": [...], "recall": [...], "F": [...], "E": [...], "IoU": [...],
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sodbench.errors import SodbenchError
+from sodbench.inputs import open_input
 from sodbench.outputs import atomic_write
 
 FORMAT = "sodbench.results"
@@ -66,12 +68,14 @@ def dump_results(document: dict, path: str | os.PathLike) -> None:
 def load_results(path: str | os.PathLike) -> dict:
     """Read and validate a results file; a bad file raises a one-line :class:`SodbenchError`."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise SodbenchError(f"{path}: no such results file (write one with `sodbench eval --json`)")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SodbenchError(f"{path}: not valid JSON ({error})") from error
+        with open_input(path) as handle:
+            document = json.loads(handle.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise SodbenchError(f"{path}: not valid JSON ({type(error).__name__}: "
+                            f"{str(error).splitlines()[0] if str(error) else ''})") from error
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SodbenchError(
             f"{path}: not a sodbench results file (expected \"format\": \"{FORMAT}\"; "
@@ -86,7 +90,30 @@ def load_results(path: str | os.PathLike) -> dict:
     if not isinstance(entries, list):
         raise SodbenchError(f"{path}: \"entries\" must be a list of (dataset, method) results")
     for index, entry in enumerate(entries):
-        missing = [key for key in ("dataset", "method", "metrics") if key not in entry]
-        if missing:
-            raise SodbenchError(f"{path}: entry {index} lacks {', '.join(missing)}")
+        problem = _entry_problem(entry)
+        if problem:
+            raise SodbenchError(f"{path}: entry {index} {problem}; write the file with "
+                                "`sodbench eval --json`")
     return document
+
+
+def _entry_problem(entry) -> str | None:
+    """What makes one results entry unusable, or None."""
+    if not isinstance(entry, dict):
+        return "is not an object"
+    missing = [key for key in ("dataset", "method", "metrics") if key not in entry]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    if not all(isinstance(entry[key], str) for key in ("dataset", "method")):
+        return "has a dataset or method that is not a string"
+    metrics = entry["metrics"]
+    if not isinstance(metrics, dict) or not all(
+            value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+            for value in metrics.values()):
+        return "has \"metrics\" that are not numbers by key"
+    for key in ("counts", "curves", "provenance"):
+        if key in entry and not isinstance(entry[key], dict):
+            return f"has \"{key}\" that is not an object"
+    if "notes" in entry and not isinstance(entry["notes"], list):
+        return "has \"notes\" that are not a list"
+    return None

@@ -6,7 +6,6 @@ behaviour: the exit code, a one-line message naming the file, and the files left
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shlex
 import subprocess
@@ -54,16 +53,6 @@ def cli(capsys):
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
     return run
-
-
-def digests(*paths: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``paths`` (to assert that nothing was touched)."""
-    out = {}
-    for path in paths:
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            out[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
-    return out
 
 
 @pytest.fixture
