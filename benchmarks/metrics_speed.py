@@ -86,9 +86,9 @@ def run_sodbench(preds, gts) -> dict:
     binary = {"binF": [], "binIoU": [], "binDice": []}
     for start in range(0, len(preds), CHUNK):
         pred, gt = preds[start : start + CHUNK], gts[start : start + CHUNK]
-        evaluator.update(pred, gt)
+        evaluator.update(pred, gt, batch=True)
         # PySODMetrics' with_binary: the min-max map > 0.5, from the level histogram
-        hist = levels.histogram(pred, binarize_gt(gt))
+        hist = levels.histogram(pred, binarize_gt(gt, batch=True))
         counts = levels.binary_counts(hist, levels.tables(hist, pred.dtype).normalised, 0.5,
                                       strict=True)
         binary["binF"].extend(fmeasure_from_counts(counts))

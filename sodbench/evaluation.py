@@ -17,6 +17,7 @@ every ``jobs`` and whatever other methods run beside.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import multiprocessing
 import os
 import platform
@@ -40,6 +41,7 @@ from sodbench.errors import SodbenchError
 from sodbench.evaluator import Evaluator
 from sodbench.groundtruth import GroundTruth
 from sodbench.io import RESIZE_POLICY, load_map, resize_to
+from sodbench.outputs import check_folder
 from sodbench.pairing import Pairing, pair_folders, shorten
 from sodbench.results import FORMAT, SCHEMA
 
@@ -68,6 +70,8 @@ class Options:
     gt_suffix: str = ""
     pred_prefix: str = ""
     pred_suffix: str = ""
+    allow_emptied_gt: bool = False
+    """Score GT masks that the GT threshold empties (non-zero pixels, no foreground) as empty."""
 
     def record(self) -> dict:
         return {
@@ -75,6 +79,7 @@ class Options:
             "on_missing": self.on_missing,
             "gt_prefix": self.gt_prefix, "gt_suffix": self.gt_suffix,
             "pred_prefix": self.pred_prefix, "pred_suffix": self.pred_suffix,
+            "allow_emptied_gt": self.allow_emptied_gt,
         }
 
 
@@ -108,26 +113,46 @@ _FINDING_TEXT = {
     "luminance": "RGB predictions with unequal channels converted to luminance (ITU-R 601)",
     "alpha": "maps had an alpha channel, ignored",
     "unreadable": "unreadable predictions were skipped",
+    "gt_unreadable": "unreadable GT maps were skipped (for every method)",
     "gt_not_binary": "GT masks are not binary; binarised as the profile says",
     "gt_empty": "GT masks are empty (all background); evaluated",
+    "gt_emptied": ("GT masks have non-zero pixels but none above the GT threshold; evaluated as "
+                   "empty (--allow-emptied-gt)"),
 }
 
 
 def _new_evaluator(options: Options) -> Evaluator:
     # one thread per evaluator: the worker processes already use every core (--jobs)
-    return Evaluator(profile=options.profile, metrics=options.metrics, threads=1)
+    return Evaluator(profile=options.profile, metrics=options.metrics, threads=1,
+                     allow_emptied_gt=options.allow_emptied_gt)
 
 
-def _read_gt(gt_path: Path):
-    """(gt array, GT findings) of one GT file, read once for every method."""
-    gt, note = load_map(gt_path)
+def _read_gt(gt_path: Path, profile, options: Options):
+    """(gt array, GT findings, GroundTruth) of one GT file, read once for every method.
+
+    Every GT problem is reported here, per file, so the message names the file. An
+    unreadable GT file stops the run, or with ``on_missing="skip"`` gives None: its pairs are
+    left out for every method and noted.
+    """
+    try:
+        gt, note = load_map(gt_path)
+    except SodbenchError as error:
+        if options.on_missing == "error":
+            raise SodbenchError(f"GT {error}; replace the file, or use --on-missing skip to "
+                                "leave it out for every method") from error
+        return None
     report = ChunkReport()
     if note and "luminance" in note:
         report.add("luminance", gt_path.name)
     if note and "alpha" in note:
         report.add("alpha", gt_path.name)
-    _inspect_gt(gt, gt_path, report)
-    return gt, report
+    try:
+        # emptied masks are accepted here and judged by _inspect_gt, which names the file
+        ground = GroundTruth(gt, profile, allow_emptied_gt=True)
+    except SodbenchError as error:
+        raise SodbenchError(f"GT {gt_path}: {error}") from error
+    _inspect_gt(gt, ground, gt_path, report, options)
+    return gt, report, ground
 
 
 def _read_pred(pred_path: Path, shape, options: Options, report: ChunkReport):
@@ -149,19 +174,20 @@ def _read_pred(pred_path: Path, shape, options: Options, report: ChunkReport):
     return pred
 
 
-def _inspect_gt(gt: np.ndarray, path: Path, report: ChunkReport) -> None:
-    """Note empty and non-binary GT masks; refuse 0/1 integer masks per image.
-
-    The Evaluator refuses an integer GT whose maximum is 1 (binarising at > 128 would
-    empty it), but it sees a batch; checking each file here keeps the rule per image.
-    """
+def _inspect_gt(gt: np.ndarray, ground: GroundTruth, path: Path, report: ChunkReport,
+                options: Options) -> None:
+    """Refuse a GT file whose non-zero pixels the GT threshold empties (unless allowed);
+    note empty, emptied and non-binary GT masks."""
     name = path.name
+    emptied = ground.emptied()
+    if emptied and not options.allow_emptied_gt:
+        raise SodbenchError(f"GT {path} is {emptied[0]}, or use --allow-emptied-gt to score "
+                            "it as empty")
     full = np.iinfo(gt.dtype).max if gt.dtype.kind in "ui" else 1
-    if gt.dtype.kind in "ui" and gt.max() == 1:
-        raise SodbenchError(f"GT {path}: {gt.dtype} mask with values in {{0, 1}} would be "
-                            "empty after binarising; save it with 0 and 255")
     if not gt.any():
         report.add("gt_empty", name)
+    elif emptied:
+        report.add("gt_emptied", name)
     elif gt.dtype != bool and not ((gt == 0) | (gt == full)).all():
         report.add("gt_not_binary", name)
 
@@ -180,11 +206,11 @@ def _update(evaluator, batch: list[_Loaded], options: Options) -> None:
     try:
         ground = GroundTruth.concatenate([item.ground for item in batch])
         evaluator.update(np.stack([item.pred for item in batch]), ground,
-                         names=[item.name for item in batch])
+                         names=[item.name for item in batch], batch=True)
     except SodbenchError as error:
         for item in batch:
             try:
-                _new_evaluator(options).update(item.pred, item.gt, names=[item.name])
+                _new_evaluator(options).update(item.pred, item.ground, names=[item.name])
             except SodbenchError as single:
                 raise SodbenchError(f"GT {item.gt_path}, prediction {item.pred_path}: "
                                     f"{single}") from single
@@ -213,8 +239,10 @@ def evaluate_chunk(task_pairs: list[list[tuple[str, Path, Path]]], options: Opti
         loaded = []
         for name, gt_path, pred_path in pairs:
             if gt_path not in grounds:
-                gt, gt_report = _read_gt(gt_path)
-                grounds[gt_path] = (gt, gt_report, GroundTruth(gt, evaluator.profile))
+                grounds[gt_path] = _read_gt(gt_path, evaluator.profile, options)
+            if grounds[gt_path] is None:
+                report.add("gt_unreadable", gt_path.name)
+                continue
             gt, gt_report, ground = grounds[gt_path]
             pred = _read_pred(pred_path, gt.shape, options, report)
             report.extend(gt_report)
@@ -270,8 +298,12 @@ def _task_chunks(pairing: Pairing) -> list[int]:
 def _entry(task: Task, pairing: Pairing, evaluator, report: ChunkReport, options: Options):
     results = evaluator.compute()
     curves = results.pop("curves")
-    skipped = len(report.findings.get("unreadable", []))
+    skipped = sum(len(report.findings.get(kind, [])) for kind in ("unreadable", "gt_unreadable"))
     n_evaluated = len(pairing.pairs) - skipped
+    # Which images were scored, not only how many: `check` and `table` refuse to compare
+    # entries scored on different image sets. Sorted, so chunk order and resumes do not matter.
+    scored = sorted(str(name) for name in evaluator.per_image()["name"])
+    images_sha256 = hashlib.sha256("\n".join(scored).encode("utf-8")).hexdigest()
     notes = pairing.notes() + [
         f"{len(names)} {_FINDING_TEXT[kind]}: {shorten(names)}"
         for kind, names in report.findings.items()
@@ -289,6 +321,7 @@ def _entry(task: Task, pairing: Pairing, evaluator, report: ChunkReport, options
             "n_duplicate": len(pairing.duplicates),
             "n_unreadable": skipped,
             "n_extra": len(pairing.extra),
+            "images_sha256": images_sha256,
         },
         "metrics": {key: float(value) for key, value in results.items()},
         "curves": {"threshold": THRESHOLDS, **{k: np.asarray(v) for k, v in curves.items()}},
@@ -303,7 +336,8 @@ def _finish(task, pairing, chunk_results, options) -> EntryResult:
         evaluator.merge(other)
         report.extend(other_report)
     if evaluator.n_images == 0:
-        raise SodbenchError(f"--pred {task.method}={task.pred_dir}: no readable prediction")
+        raise SodbenchError(f"--pred {task.method}={task.pred_dir}: no pair of a readable "
+                            "prediction and a readable GT map")
     return EntryResult(_entry(task, pairing, evaluator, report, options), evaluator.per_image())
 
 
@@ -347,7 +381,7 @@ def run(
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise SodbenchError(f"--jobs {jobs}: must be at least 1")
-    cache = ResultCache(cache_dir) if cache_dir is not None else None
+    cache = ResultCache(check_folder(cache_dir, "cache_dir")) if cache_dir is not None else None
     pairings = [pair_folders(task.gt_dir, task.pred_dir, method=task.method,
                              gt_prefix=options.gt_prefix, gt_suffix=options.gt_suffix,
                              pred_prefix=options.pred_prefix, pred_suffix=options.pred_suffix,
@@ -464,6 +498,7 @@ def evaluate(
     gt_suffix: str = "",
     pred_prefix: str = "",
     pred_suffix: str = "",
+    allow_emptied_gt: bool = False,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> dict:
@@ -486,6 +521,9 @@ def evaluate(
         the run or is left out (and noted).
     gt_prefix, gt_suffix, pred_prefix, pred_suffix : str
         Name rules of :func:`sodbench.pairing.pair_folders`.
+    allow_emptied_gt : bool
+        Score a GT mask with non-zero pixels that the GT threshold empties (a uint8 {0, 128}
+        or uint16 {0, 255} mask) as empty, with a note; by default such a file is an error.
     cache_dir : path-like, optional
         Reuse and store results there (no cache by default in the API).
     progress : bool
@@ -502,7 +540,8 @@ def evaluate(
         raise SodbenchError("no prediction folder given (--pred NAME=DIR)")
     options = Options(profile=profile, metrics=tuple(metrics) if metrics else None,
                       on_missing=on_missing, gt_prefix=gt_prefix, gt_suffix=gt_suffix,
-                      pred_prefix=pred_prefix, pred_suffix=pred_suffix)
+                      pred_prefix=pred_prefix, pred_suffix=pred_suffix,
+                      allow_emptied_gt=allow_emptied_gt)
     name = dataset or default_dataset_name(gt_dir)
     tasks = [Task(name, method, gt_dir, Path(path)) for method, path in preds.items()]
     return document(run(tasks, options, jobs=jobs, cache_dir=cache_dir, progress=progress),
@@ -511,6 +550,6 @@ def evaluate(
 
 def default_dataset_name(gt_dir: Path) -> str:
     """``data/SD-900/GT`` -> ``SD-900``; a GT folder with a distinctive name keeps it."""
-    resolved = gt_dir.resolve()
+    resolved = Path(os.path.realpath(gt_dir))  # never raises on a symlink loop, unlike resolve()
     generic = {"gt", "gts", "mask", "masks", "ground_truth", "groundtruth", "ground truth"}
     return resolved.parent.name if resolved.name.lower() in generic else resolved.name

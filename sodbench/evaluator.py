@@ -43,6 +43,8 @@ _FROM_CURVES = {
     "meanE": ("E", np.mean), "maxIoU": ("IoU", np.max), "meanIoU": ("IoU", np.mean),
     "maxDice": ("Dice", np.max), "meanDice": ("Dice", np.mean),
 }
+#: The metrics read from the mean curves: a metric set without any of them stores no curves.
+CURVE_METRICS = tuple(_FROM_CURVES)
 _ADAPTIVE = ("adpF", "adpE", "adpIoU", "adpDice")
 #: Images are scored in chunks of about this many pixels, so temporaries stay in cache. Kept
 #: at 1 MiB of float64: with larger temporaries glibc hands memory back and forth to the OS,
@@ -69,16 +71,22 @@ class Evaluator:
         Threads for the wF distance transforms, which run beside the other metrics
         (default: every core this process may use; 1 computes everything in the caller's
         thread). The results do not depend on it.
+    allow_emptied_gt : bool
+        Score a GT image with non-zero pixels that the GT threshold empties (a uint8 {0, 128}
+        mask, a uint16 {0, 255} one) as all background instead of refusing it.
 
     Examples
     --------
     >>> evaluator = Evaluator()
-    >>> evaluator.update(pred_u8, gt_u8)            # H x W or N x H x W
-    >>> scores = evaluator.compute()                # {"MAE": ..., "curves": {...}}
+    >>> evaluator.update(pred_u8, gt_u8)                    # one H x W pair
+    >>> evaluator.update(preds_u8, gts_u8, batch=True)      # N x H x W
+    >>> scores = evaluator.compute()                        # {"MAE": ..., "curves": {...}}
     """
 
-    def __init__(self, profile=DEFAULT_PROFILE, metrics=None, threads=None):
+    def __init__(self, profile=DEFAULT_PROFILE, metrics=None, threads=None, *,
+                 allow_emptied_gt: bool = False):
         self.profile = get_profile(profile)
+        self.allow_emptied_gt = bool(allow_emptied_gt)
         self.metrics = _select(metrics)
         self.threads = _threads(threads)
         self._names: list[str] = []
@@ -98,22 +106,25 @@ class Evaluator:
     def _wants_curves(self) -> bool:
         return any(key in self.metrics for key in _FROM_CURVES)
 
-    def prepare(self, gt) -> GroundTruth:
+    def prepare(self, gt, *, batch: bool = False) -> GroundTruth:
         """``gt`` binarised, with its wF distance transforms made once for many ``update`` calls
         (several methods scored on one dataset); see :mod:`sodbench.groundtruth`."""
-        return GroundTruth(gt, self.profile)
+        return GroundTruth(gt, self.profile, batch=batch, allow_emptied_gt=self.allow_emptied_gt)
 
-    def update(self, pred, gt, *, names=None) -> None:
-        """Add one H x W pair or an N x H x W batch (input rules: docs/metrics.md, "Input").
+    def update(self, pred, gt, *, names=None, batch: bool = False) -> None:
+        """Add one H x W pair, or an N x H x W batch with ``batch=True`` (input rules:
+        docs/metrics.md, "Input rules").
 
-        ``gt`` is a map (batch) or a :class:`~sodbench.groundtruth.GroundTruth` from
-        :meth:`prepare`. uint8 and bool predictions are scored from per-image histograms
-        (:mod:`sodbench.metrics.levels`), other dtypes pixel by pixel; both give the same numbers.
+        A 3-D array without ``batch=True`` is refused: an H x W x 3 colour image has three axes
+        too, and would be scored as H images. ``gt`` is a map (batch) or a
+        :class:`~sodbench.groundtruth.GroundTruth` from :meth:`prepare`. uint8 and bool
+        predictions are scored from per-image histograms (:mod:`sodbench.metrics.levels`),
+        other dtypes pixel by pixel; both give the same numbers.
         """
-        pred = _input.as_batch(pred, "prediction")
+        pred = _input.as_batch(pred, "prediction", batch=batch)
         _input.check_map(pred, "prediction")
         if not isinstance(gt, GroundTruth):
-            gt = GroundTruth(gt, self.profile)
+            gt = self.prepare(gt, batch=batch)
         elif not gt.compatible(self.profile):
             raise SodbenchError(
                 f"ground truth was prepared under profile {gt.profile.name!r}, whose GT "
@@ -281,11 +292,11 @@ class Evaluator:
                 scores["wF"] = [executor.submit(_wf_task, gt, start + i, maps, choice, i)
                                 for i in range(stop - start)]
         if "OR" in wanted:
-            scores["OR"] = overlap_ratio(maps.raw, _input.im2double(gt.gt[start:stop],
-                                                                    "ground truth"))
+            scores["OR"] = overlap_ratio(maps.raw, gt.gt[start:stop], batch=True)
         if "PFOM" in wanted:
             options = pfom.MINET_TII2024_OPTIONS if profile.pfom_variant == "minet-tii2024" else {}
-            scores["PFOM"] = pfom.pfom(maps.normalised, gt.mask[start:stop], **options)
+            scores["PFOM"] = pfom.pfom(maps.normalised, gt.mask[start:stop], batch=True,
+                                       **options)
         return scores
 
     def compute(self) -> dict:

@@ -5,9 +5,9 @@ step of a whole evaluation, and the S-measure needs the GT centroid. Neither dep
 prediction, so when several methods are scored on one dataset (``sodbench eval``), a
 :class:`GroundTruth` made once per GT batch serves them all::
 
-    ground = evaluator.prepare(gt_batch)
+    ground = evaluator.prepare(gt_batch, batch=True)
     for evaluator, pred_batch in methods:
-        evaluator.update(pred_batch, ground)
+        evaluator.update(pred_batch, ground, batch=True)
 
 The distance transforms are made lazily, per image, the first time wF asks for them
 (on the Evaluator's worker threads when it has some: ``scipy.ndimage`` releases the GIL).
@@ -25,7 +25,8 @@ _NOT_YET = object()
 
 
 class GroundTruth:
-    """A batch of GT maps (N x H x W, or one H x W map) binarised under ``profile``.
+    """A batch of GT maps (N x H x W with ``batch=True``, or one H x W map) binarised under
+    ``profile``.
 
     Parameters
     ----------
@@ -34,12 +35,19 @@ class GroundTruth:
     profile : str or sodbench.profiles.Profile
         Fixes the binarisation threshold and the S-measure centroid rounding; an Evaluator
         accepts a GroundTruth made under a profile with the same two conventions.
+    batch : bool
+        True: a 3-D ``gt`` is an N x H x W batch (a 3-D array is refused without it).
+    allow_emptied_gt : bool
+        Accept (and score as all background) a GT image with non-zero pixels that the
+        threshold empties, e.g. a uint8 {0, 128} mask; refused by default.
     """
 
-    def __init__(self, gt, profile=DEFAULT_PROFILE):
+    def __init__(self, gt, profile=DEFAULT_PROFILE, *, batch: bool = False,
+                 allow_emptied_gt: bool = False):
         self.profile = get_profile(profile)
-        self.gt = _input.as_batch(gt, "ground truth")
-        self.mask = _input.binarize_gt(self.gt, self.profile.gt_threshold)
+        self.gt = _input.as_batch(gt, "ground truth", batch=batch)
+        self.mask = _input.binarize_gt(self.gt, self.profile.gt_threshold, batch=True,
+                                       allow_emptied_gt=allow_emptied_gt)
         self._splits = None
         self._slots = [_Slot() for _ in range(len(self.mask))]
 
@@ -59,6 +67,13 @@ class GroundTruth:
 
     def __len__(self) -> int:
         return len(self.mask)
+
+    def emptied(self) -> dict[int, str]:
+        """Images whose GT has non-zero pixels but an empty mask (kept by
+        ``allow_emptied_gt=True``): index -> what is wrong with the mask and how to fix it."""
+        threshold = self.profile.gt_threshold
+        return {int(index): _input.emptied_gt_problem(self.gt[index], threshold)
+                for index in _input.emptied_images(self.gt, self.mask)}
 
     def compatible(self, profile) -> bool:
         """True if this GT was prepared under the conventions ``profile`` uses."""

@@ -27,7 +27,7 @@ def spec_data():
 
 def test_dataset_anchors(spec_data):
     evaluator = Evaluator()
-    evaluator.update(*spec_data)
+    evaluator.update(*spec_data, batch=True)
     results = evaluator.compute()
     anchors = {"MAE": 0.035434, "Sm": 0.769639, "wF": 0.371304, "maxF": 0.655204,
                "meanF": 0.540164, "maxE": 0.984838, "meanE": 0.817024, "adpF": 0.399948,
@@ -85,11 +85,14 @@ def test_or_and_pfom_use_the_raw_and_normalised_maps(spec_data):
     pred, gt = spec_data[0][:6], spec_data[1][:6]
     for name in PROFILES:
         evaluator = Evaluator(name, metrics=["OR", "PFOM"])
-        evaluator.update(pred, gt)
+        evaluator.update(pred, gt, batch=True)
         table = evaluator.per_image()
-        np.testing.assert_array_equal(table["OR"], overlap_ratio(im2double(pred), im2double(gt)))
+        expected = overlap_ratio(im2double(pred, batch=True), im2double(gt, batch=True),
+                                 batch=True)
+        np.testing.assert_array_equal(table["OR"], expected)
         options = pfom_module.MINET_TII2024_OPTIONS if name == "minet-tii2024" else {}
-        expected = pfom_module.pfom(minmax(im2double(pred)), gt > 128, **options)
+        expected = pfom_module.pfom(minmax(im2double(pred, batch=True)), gt > 128, batch=True,
+                                    **options)
         np.testing.assert_array_equal(table["PFOM"], expected)
 
 
@@ -124,7 +127,7 @@ def test_matlab_profile_differs_where_documented():
 def test_batch_equals_one_by_one_and_merge_equals_single_pass(spec_data):
     pred, gt = spec_data
     batch = Evaluator()
-    batch.update(pred, gt)
+    batch.update(pred, gt, batch=True)
     single, first, second = Evaluator(), Evaluator(), Evaluator()
     for index in range(len(pred)):
         single.update(pred[index], gt[index])
@@ -155,7 +158,8 @@ def test_metric_selection_and_names():
         (lambda: Evaluator(profile="fan"), "unknown profile 'fan': choose one of pysodmetrics"),
         (lambda: Evaluator(metrics=["Fmax"]), "unknown metric 'Fmax'"),
         (lambda: Evaluator().compute(), "no images were evaluated"),
-        (lambda: Evaluator().update(np.zeros((2, 4, 4)), np.zeros((2, 4, 4)), names=["a"]),
+        (lambda: Evaluator().update(np.zeros((2, 4, 4)), np.zeros((2, 4, 4)), names=["a"],
+                                    batch=True),
          "got 1 names for 2 images"),
         (lambda: Evaluator().update(np.full((4, 4), 200.0), np.zeros((4, 4), np.uint8)),
          "prediction is float with values up to 200.0"),
@@ -205,8 +209,8 @@ def test_threaded_wf_waits_for_at_most_max_pending_pixels_and_settles_before_rea
     pred, gt = spec_set()
     monkeypatch.setattr(evaluator_module, "MAX_PENDING_PIXELS", 3 * pred[0].size)
     threaded, serial = Evaluator(threads=2), Evaluator(threads=1)
-    threaded.update(pred, gt)
-    serial.update(pred, gt)
+    threaded.update(pred, gt, batch=True)
+    serial.update(pred, gt, batch=True)
     assert len(threaded._pending) <= 3 and threaded._pending_pixels <= 3 * pred[0].size
     copy = pickle.loads(pickle.dumps(threaded))
     assert copy.per_image().equals(serial.per_image())
@@ -214,13 +218,13 @@ def test_threaded_wf_waits_for_at_most_max_pending_pixels_and_settles_before_rea
     assert not threaded._pending
     monkeypatch.setattr(evaluator_module, "MAX_PENDING_PIXELS", 0)  # waits for every score
     drained = Evaluator(threads=2)
-    drained.update(pred, gt)
+    drained.update(pred, gt, batch=True)
     assert not drained._pending
     assert drained.compute()["wF"] == serial.compute()["wF"]
     merged = Evaluator(threads=2)
-    merged.update(pred[:5], gt[:5])
+    merged.update(pred[:5], gt[:5], batch=True)
     later = Evaluator(threads=2)
-    later.update(pred[5:], gt[5:])
+    later.update(pred[5:], gt[5:], batch=True)
     merged.merge(later)
     assert merged.per_image()["wF"].tolist() == serial.per_image()["wF"].tolist()
 
@@ -233,23 +237,23 @@ def test_threads_must_be_positive():
 def test_prepared_ground_truth_is_reused_and_checked(spec_data):
     pred, gt = spec_data
     direct, prepared = Evaluator(threads=1), Evaluator(threads=1)
-    ground = prepared.prepare(gt)
-    direct.update(pred, gt)
-    prepared.update(pred, ground)
+    ground = prepared.prepare(gt, batch=True)
+    direct.update(pred, gt, batch=True)
+    prepared.update(pred, ground, batch=True)
     again, again_direct = Evaluator(threads=1), Evaluator(threads=1)
-    again.update(pred[::-1].copy(), ground)  # its contexts are made already: reused
-    again_direct.update(pred[::-1].copy(), gt)
+    again.update(pred[::-1].copy(), ground, batch=True)  # its contexts are made already: reused
+    again_direct.update(pred[::-1].copy(), gt, batch=True)
     assert prepared.per_image().equals(direct.per_image())
     assert again.per_image().equals(again_direct.per_image())
     with pytest.raises(SodbenchError, match="prepared under profile 'pysodmetrics'"):
-        Evaluator(profile="matlab").update(pred, ground)  # Matlab rounds the centroid
-    Evaluator(profile="minet-tii2024").update(pred, ground)  # same GT conventions: accepted
+        Evaluator(profile="matlab").update(pred, ground, batch=True)  # Matlab rounds the centroid
+    Evaluator(profile="minet-tii2024").update(pred, ground, batch=True)  # same GT conventions
 
 
 def test_state_round_trip_is_exact(spec_data):
     pred, gt = spec_data
     evaluator = Evaluator(threads=1)
-    evaluator.update(pred, gt)
+    evaluator.update(pred, gt, batch=True)
     restored = Evaluator.from_state(json.loads(json.dumps(evaluator.state())))
     assert restored.per_image().equals(evaluator.per_image())
     got, expected = restored.compute(), evaluator.compute()

@@ -9,9 +9,11 @@ import click
 from click.core import ParameterSource
 
 from sodbench.errors import SodbenchError
+from sodbench.inputs import name_problem
 
 _CONFIGURABLE = ("profile", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
-                 "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix")
+                 "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix",
+                 "allow_emptied_gt")
 
 
 def _parse_pred(values: tuple[str, ...]) -> dict[str, Path]:
@@ -20,6 +22,11 @@ def _parse_pred(values: tuple[str, ...]) -> dict[str, Path]:
         name, sep, folder = value.partition("=")
         if not sep or not name or not folder:
             raise SodbenchError(f"--pred {value!r}: write it as NAME=DIR, e.g. --pred MINet=out/")
+        problem = name_problem(name)
+        if problem is not None:
+            raise SodbenchError(f"--pred {value!r}: the method name {problem}")
+        if "\0" in folder:
+            raise SodbenchError(f"--pred {value!r}: the folder path holds a NUL character")
         if name in preds:
             raise SodbenchError(f"--pred {name}: method given twice")
         preds[name] = Path(folder)
@@ -61,6 +68,35 @@ def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
     return tasks, dict(params)
 
 
+def _output_plan(tasks: list, settings: dict, config: str | None):
+    """Inputs and outputs of this run, checked before any image is read (sodbench.outputs)."""
+    from sodbench.outputs import OutputPlan
+
+    plan = OutputPlan()
+    if config:
+        plan.add_input(config, f"--config {config}")
+    for task in tasks:
+        plan.add_input_folder(task.gt_dir, f"the GT folder {task.gt_dir}")
+        plan.add_input_folder(task.pred_dir, f"the prediction folder {task.pred_dir}")
+    for key, option in (("json", "--json"), ("per_image", "--per-image"), ("curves", "--curves")):
+        if settings[key]:
+            plan.add_output(settings[key], option)
+    return plan
+
+
+def _check_curves(settings: dict, metrics: tuple[str, ...] | None) -> None:
+    from sodbench.evaluator import CURVE_METRICS
+
+    path = settings["curves"]
+    if not path:
+        return
+    if Path(path).suffix.lower() not in (".csv", ".npz"):
+        raise SodbenchError(f"--curves {path}: use a .csv or .npz file name")
+    if metrics and not set(metrics) & set(CURVE_METRICS):
+        raise SodbenchError(f"--curves {path}: the chosen --metrics keep no curves; add one of "
+                            f"{', '.join(CURVE_METRICS)} or drop --curves")
+
+
 @click.command(name="eval")
 @click.option("--gt", type=click.Path(), help="Folder of ground-truth masks.")
 @click.option("--pred", multiple=True, metavar="NAME=DIR",
@@ -82,6 +118,9 @@ def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
 @click.option("--gt-suffix", default="", help="GT names end with this (before the extension).")
 @click.option("--pred-prefix", default="", help="Prediction file names start with this.")
 @click.option("--pred-suffix", default="", help="Prediction names end with this.")
+@click.option("--allow-emptied-gt", is_flag=True,
+              help="Score GT masks whose non-zero pixels all lie at or below the GT "
+                   "threshold (e.g. 0/128 masks) as empty instead of stopping.")
 @click.option("--no-cache", is_flag=True, help="Neither reuse nor store cached results.")
 @click.option("--cache-dir", type=click.Path(),
               help="Cache folder [default: $SODBENCH_CACHE_DIR or .sodbench_cache/ "
@@ -102,14 +141,16 @@ def command(ctx: click.Context, **params) -> None:
         profile=settings["profile"], metrics=_parse_metrics(settings["metrics"]),
         on_missing=settings["on_missing"], gt_prefix=settings["gt_prefix"],
         gt_suffix=settings["gt_suffix"], pred_prefix=settings["pred_prefix"],
-        pred_suffix=settings["pred_suffix"])
-    if settings["curves"] and Path(settings["curves"]).suffix.lower() not in (".csv", ".npz"):
-        raise SodbenchError(f"--curves {settings['curves']}: use a .csv or .npz file name")
+        pred_suffix=settings["pred_suffix"], allow_emptied_gt=settings["allow_emptied_gt"])
+    _check_curves(settings, options.metrics)
     if settings["no_cache"] and params["resume"]:
         raise SodbenchError("--resume needs the cache: drop --no-cache")
+    plan = _output_plan(tasks, settings, params["config"])
     cache_dir = None
     if not settings["no_cache"]:
-        cache_dir = settings["cache_dir"] or cache_module.default_cache_dir(settings["json"])
+        option = "--cache-dir" if settings["cache_dir"] else "the cache folder (--cache-dir)"
+        cache_dir = plan.add_output_folder(
+            settings["cache_dir"] or cache_module.default_cache_dir(settings["json"]), option)
     quiet = settings["quiet"]
     progress = not quiet and sys.stderr.isatty()
 

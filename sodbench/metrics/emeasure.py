@@ -38,19 +38,20 @@ def emeasure_from_counts(counts: Counts) -> np.ndarray:
     return total / (size - 1 + EPS)
 
 
-def emeasure_curve(pred, gt, *, levels: str = "uint8", strict: bool = False) -> np.ndarray:
+def emeasure_curve(pred, gt, *, levels: str = "uint8", strict: bool = False,
+                   batch: bool = False) -> np.ndarray:
     """Per-image E-measure at thresholds t/255, t = 0..255 (ascending), (N, 256).
 
     ``levels="uint8"`` and ``>=``: PySODMetrics. ``levels="matlab", strict=True``: Fan's
     main.m (``sal > t`` on the float map).
     """
-    pred, gt = prepare(pred, gt)
+    pred, gt = prepare(pred, gt, batch=batch)
     return emeasure_from_counts(threshold_counts(pred, gt, levels=levels, strict=strict))
 
 
-def adaptive_emeasure(pred, gt, *, strict: bool = False) -> np.ndarray:
+def adaptive_emeasure(pred, gt, *, strict: bool = False, batch: bool = False) -> np.ndarray:
     """Per-image E-measure at ``min(2 mean(pred), 1)`` (``adpE``); ``strict`` uses ``>`` (Fan)."""
-    pred, gt = prepare(pred, gt)
+    pred, gt = prepare(pred, gt, batch=batch)
     return emeasure_from_counts(
         binary_counts(pred, gt, adaptive_threshold(pred), strict=strict)
     )

@@ -48,13 +48,13 @@ def dice_from_counts(counts: Counts) -> np.ndarray:
     return divide(2 * counts.tp, counts.tp + fn + counts.tp + (counts.positives - counts.tp))
 
 
-def fmeasure_curves(pred, gt, *, beta2: float = 0.3) -> dict[str, np.ndarray]:
+def fmeasure_curves(pred, gt, *, beta2: float = 0.3, batch: bool = False) -> dict[str, np.ndarray]:
     """Per-image curves at thresholds t/255, t = 0..255 (ascending), each (N, 256).
 
     Keys ``precision, recall, F, IoU, Dice``; PySODMetrics' uint8 levels (``>=``). Average over
     images per threshold, then take max/mean of the mean curve (``maxF``, ``meanF``).
     """
-    counts = threshold_counts(*prepare(pred, gt))
+    counts = threshold_counts(*prepare(pred, gt, batch=batch))
     return {
         "precision": precision(counts), "recall": recall(counts),
         "F": fmeasure_from_counts(counts, beta2=beta2),
@@ -62,19 +62,19 @@ def fmeasure_curves(pred, gt, *, beta2: float = 0.3) -> dict[str, np.ndarray]:
     }
 
 
-def adaptive_fmeasure(pred, gt, *, beta2: float = 0.3) -> np.ndarray:
+def adaptive_fmeasure(pred, gt, *, beta2: float = 0.3, batch: bool = False) -> np.ndarray:
     """Per-image F at ``pred >= min(2 mean(pred), 1)`` (``adpF``)."""
-    pred, gt = prepare(pred, gt)
+    pred, gt = prepare(pred, gt, batch=batch)
     return fmeasure_from_counts(binary_counts(pred, gt, adaptive_threshold(pred)), beta2=beta2)
 
 
-def binary_iou(pred, gt, *, threshold: float = 0.5) -> np.ndarray:
+def binary_iou(pred, gt, *, threshold: float = 0.5, batch: bool = False) -> np.ndarray:
     """Per-image IoU of ``pred > threshold`` (FmeasureV2's ``with_binary``, sample based)."""
-    pred, gt = prepare(pred, gt)
+    pred, gt = prepare(pred, gt, batch=batch)
     return iou_from_counts(binary_counts(pred, gt, threshold, strict=True))
 
 
-def binary_dice(pred, gt, *, threshold: float = 0.5) -> np.ndarray:
+def binary_dice(pred, gt, *, threshold: float = 0.5, batch: bool = False) -> np.ndarray:
     """Per-image Dice of ``pred > threshold`` (FmeasureV2's ``with_binary``, sample based)."""
-    pred, gt = prepare(pred, gt)
+    pred, gt = prepare(pred, gt, batch=batch)
     return dice_from_counts(binary_counts(pred, gt, threshold, strict=True))

@@ -13,17 +13,20 @@ from sodbench.metrics._input import prepare
 from sodbench.metrics.counts import divide
 
 
-def soft_iou(pred, gt) -> np.ndarray:
+def soft_iou(pred, gt, *, batch: bool = False) -> np.ndarray:
     """Per-image soft IoU; 0 when prediction and GT are both empty (0/0), as count IoU is.
 
     Parameters
     ----------
-    pred : array_like, (H, W) or (N, H, W)
+    pred : array_like, (H, W), or (N, H, W) with ``batch=True``
         Map in [0, 1] (uint8 is divided by 255; no min-max).
     gt : array_like, same shape
         Ground truth mask.
+    batch : bool
+        True: a 3-D array is an N x H x W batch. Without it a 3-D array is refused (an
+        H x W x 3 colour image would be read as H images); see docs/metrics.md, "Input rules".
     """
-    return _soft_iou(*prepare(pred, gt))
+    return _soft_iou(*prepare(pred, gt, batch=batch))
 
 
 def _soft_iou(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:

@@ -61,7 +61,7 @@ def smd_adaptive_mask(levels: np.ndarray) -> np.ndarray:
     return levels >= threshold[..., None, None]
 
 
-def overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+def overlap_ratio(pred: np.ndarray, gt: np.ndarray, *, batch: bool = False) -> np.ndarray:
     """Overlapping ratio (OR) of SMD's ``CalOverlapRatio.m`` with ``setCurve = false``.
 
     Per image: min-max normalise prediction and GT, re-quantise both with ``im2uint8``,
@@ -71,10 +71,13 @@ def overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    pred, gt : ndarray, shape (H, W) or (N, H, W)
+    pred, gt : ndarray, shape (H, W), or (N, H, W) with ``batch=True``
         The Matlab ``im2double`` of the files: float64 in [0, 1]. uint8, uint16 and bool
         are converted as ``im2double`` does. The shapes must be equal (SMD would
         ``imresize`` the prediction; sodbench leaves resizing to the reader).
+    batch : bool
+        True: 3-D arrays are N x H x W batches (refused without it; see
+        :func:`sodbench.metrics.mae.mae`).
 
     Returns
     -------
@@ -91,7 +94,7 @@ def overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     ----------
     Peng et al., TPAMI 2017; ``CalOverlapRatio.m`` in the SMD toolbox.
     """
-    pred, gt = im2double(pred), im2double(gt, "ground truth")
+    pred, gt = im2double(pred, batch=batch), im2double(gt, "ground truth", batch=batch)
     check_pair(pred, gt)
     step = max(1, _CHUNK_PIXELS // (pred.shape[1] * pred.shape[2]))
     return np.concatenate(
@@ -107,13 +110,13 @@ def _overlap_ratio(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return divide(intersection, union)
 
 
-def overlap_ratio_curve(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+def overlap_ratio_curve(pred: np.ndarray, gt: np.ndarray, *, batch: bool = False) -> np.ndarray:
     """OR at every grey-level threshold: ``CalOverlapRatio.m`` with ``setCurve = true``.
 
     Parameters
     ----------
-    pred, gt : ndarray, shape (H, W) or (N, H, W)
-        As for :func:`overlap_ratio`.
+    pred, gt : ndarray, shape (H, W), or (N, H, W) with ``batch=True``
+        As for :func:`overlap_ratio`; so is ``batch``.
 
     Returns
     -------
@@ -121,7 +124,7 @@ def overlap_ratio_curve(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
         Column t is OR for ``FG8 >= t`` (ascending thresholds, as in the Matlab code).
         Averaging over images gives the dataset curve.
     """
-    pred, gt = im2double(pred), im2double(gt, "ground truth")
+    pred, gt = im2double(pred, batch=batch), im2double(gt, "ground truth", batch=batch)
     check_pair(pred, gt)
     fg8, gt_mask = minmax_im2uint8(pred), minmax_levels(gt) > GT_LEVEL
     n_images = fg8.shape[0]

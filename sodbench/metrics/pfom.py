@@ -171,12 +171,13 @@ def pfom(
     direction: str = "detected_to_ideal",
     distance: str = "euclidean",
     alpha: float = 1 / 9,
+    batch: bool = False,
 ) -> np.ndarray:
     """Pratt's figure of merit (PFOM) of binarised predictions against GT masks.
 
     Parameters
     ----------
-    pred : ndarray, shape (H, W) or (N, H, W)
+    pred : ndarray, shape (H, W), or (N, H, W) with ``batch=True``
         float64 maps in [0, 1], already normalised by the caller's profile.
     gt : ndarray of bool, same shape
         Object masks; their edges are the ideal edges.
@@ -190,6 +191,9 @@ def pfom(
         ``scipy.ndimage.distance_transform_edt`` or ``distance_transform_cdt``.
     alpha : float
         Penalty constant of ``1 / (1 + alpha * d^2)``; Pratt's 1/9.
+    batch : bool
+        True: a 3-D array is an N x H x W batch. Without it a 3-D array is refused (an
+        H x W x 3 colour image would be read as H images); see docs/metrics.md, "Input rules".
 
     Returns
     -------
@@ -203,7 +207,7 @@ def pfom(
     """
     _check_option("direction", direction, DIRECTIONS)
     _check_option("distance", distance, DISTANCES)
-    pred, gt = prepare(pred, gt)
+    pred, gt = prepare(pred, gt, batch=batch)
     detected = edge_map(binarize_map(pred, binarize), edges)
     ideal = edge_map(gt, edges)
     return figure_of_merit(detected, ideal, direction=direction, distance=distance, alpha=alpha)

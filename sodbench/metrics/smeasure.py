@@ -12,12 +12,12 @@ from sodbench.metrics._input import EPS, image_mean, prepare
 
 
 def smeasure(pred, gt, *, alpha: float = 0.5, centroid: str = "half_even",
-             clamp: bool = True) -> np.ndarray:
+             clamp: bool = True, batch: bool = False) -> np.ndarray:
     """Per-image S-measure ``alpha * S_object + (1 - alpha) * S_region``.
 
     Parameters
     ----------
-    pred : array_like, (H, W) or (N, H, W)
+    pred : array_like, (H, W), or (N, H, W) with ``batch=True``
         Map in [0, 1] (PySODMetrics scores the min-max normalised map).
     gt : array_like, same shape
         Ground truth mask.
@@ -29,6 +29,9 @@ def smeasure(pred, gt, *, alpha: float = 0.5, centroid: str = "half_even",
         (``floor(m + 0.5)``). They differ only when a 0-based mean is k + 0.5 with k even.
     clamp : bool
         Clamp the score at 0 (PySODMetrics ``np.maximum(0, .)``); Fan's StructureMeasure.m does not.
+    batch : bool
+        True: a 3-D array is an N x H x W batch. Without it a 3-D array is refused (an
+        H x W x 3 colour image would be read as H images); see docs/metrics.md, "Input rules".
 
     Returns
     -------
@@ -41,7 +44,7 @@ def smeasure(pred, gt, *, alpha: float = 0.5, centroid: str = "half_even",
     term is empty. Both references then return NaN (0/0 in the SSIM of an empty block); here
     the empty quadrant contributes 0, which is what its area weight of 0 implies.
     """
-    pred, gt = prepare(pred, gt)
+    pred, gt = prepare(pred, gt, batch=batch)
     return _smeasure(pred, gt, alpha=alpha, centroid=centroid, clamp=clamp)
 
 

@@ -30,17 +30,20 @@ def gaussian_kernel_1d(size: int = KERNEL_SIZE, sigma: float = 5.0) -> np.ndarra
     return h / h.sum()
 
 
-def weighted_fmeasure(pred, gt, *, beta2: float = 1.0) -> np.ndarray:
+def weighted_fmeasure(pred, gt, *, beta2: float = 1.0, batch: bool = False) -> np.ndarray:
     """Per-image weighted F-measure ``(1 + beta2) R^w P^w / (R^w + beta2 P^w)``.
 
     Parameters
     ----------
-    pred : array_like, (H, W) or (N, H, W)
+    pred : array_like, (H, W), or (N, H, W) with ``batch=True``
         Map in [0, 1] (PySODMetrics scores the min-max normalised map).
     gt : array_like, same shape
         Ground truth mask.
     beta2 : float
         beta^2 (PySODMetrics' argument ``beta`` is beta^2; 1 in the paper).
+    batch : bool
+        True: a 3-D array is an N x H x W batch. Without it a 3-D array is refused (an
+        H x W x 3 colour image would be read as H images); see docs/metrics.md, "Input rules".
 
     Returns
     -------
@@ -54,7 +57,7 @@ def weighted_fmeasure(pred, gt, *, beta2: float = 1.0) -> np.ndarray:
     differently (per image up to 3e-3, spec sec. 3.3). The Gaussian is applied as two 1-D passes
     with zero padding (``imfilter`` default), equal to the 7 x 7 convolution within 1e-15.
     """
-    pred, gt = prepare(pred, gt)
+    pred, gt = prepare(pred, gt, batch=batch)
     return _weighted_fmeasure(pred, gt, beta2=beta2)
 
 

@@ -46,7 +46,8 @@ def _reference(gt_dir, pred_dir, metrics=None):
     pred_arrays = [p if p.shape == g.shape else resize_to(p, g.shape)
                    for p, g in zip(pred_arrays, gt_arrays, strict=True)]
     evaluator = Evaluator(metrics=metrics)
-    evaluator.update(np.stack(pred_arrays), np.stack(gt_arrays), names=[p.stem for p in gts])
+    evaluator.update(np.stack(pred_arrays), np.stack(gt_arrays), names=[p.stem for p in gts],
+                     batch=True)
     return evaluator
 
 
@@ -68,13 +69,15 @@ def test_results_equal_evaluator_on_same_arrays(sample, tmp_path, capsys):
                  "--per-image", str(tmp_path / "out" / "p.csv")) == 0
     document = load_results(tmp_path / "out" / "r.json")
     assert [e["method"] for e in document["entries"]] == ["GoodNet", "WeakNet"]
+    names = "\n".join(sorted(path.stem for path in (sample / "GT").iterdir()))
     for entry in document["entries"]:
         reference = _reference(sample / "GT", sample / "pred" / entry["method"])
         _assert_entry_equals(entry, reference)
         assert entry["dataset"] == "sample"
         assert entry["counts"] == {"n_evaluated": 9, "n_gt": 9, "n_resized": 0, "coverage": 1.0,
                                    "n_missing": 0, "n_duplicate": 0, "n_unreadable": 0,
-                                   "n_extra": 0}
+                                   "n_extra": 0,
+                                   "images_sha256": hashlib.sha256(names.encode()).hexdigest()}
         assert entry["curves"]["threshold"] == list(range(256))
         assert all(len(entry["curves"][k]) == 256 for k in ("precision", "recall", "F", "E"))
     provenance = document["provenance"]
@@ -161,8 +164,16 @@ def test_unreadable_prediction_and_corrupt_gt(sample, tmp_path, capsys):
     assert entry["counts"]["n_unreadable"] == 1 and entry["counts"]["n_evaluated"] == 8
     assert entry["counts"]["coverage"] == 8 / 9
     (sample / "GT" / "In_2.png").write_bytes(b"\x89PNG broken")
-    assert _eval(sample, tmp_path / "out", "--on-missing", "skip") == 2
-    assert "GT/In_2.png: cannot read image" in capsys.readouterr().err
+    capsys.readouterr()
+    assert _eval(sample, tmp_path / "out", "--jobs", "1") == 2
+    err = capsys.readouterr().err
+    assert "GT/In_2.png: cannot read image" in err and "--on-missing skip" in err
+    # under skip an unreadable GT is left out for every method, counted and noted
+    assert _eval(sample, tmp_path / "out", "--on-missing", "skip", "--quiet") == 0
+    good, weak = load_results(tmp_path / "out" / "r.json")["entries"]
+    assert (good["counts"]["n_unreadable"], good["counts"]["n_evaluated"]) == (2, 7)
+    assert (weak["counts"]["n_unreadable"], weak["counts"]["n_evaluated"]) == (1, 8)
+    assert "1 unreadable GT maps were skipped (for every method): In_2.png" in weak["notes"]
 
 
 def test_folder_errors_are_one_line(tmp_path, capsys):
@@ -217,8 +228,10 @@ def test_gt_stored_as_0_1_is_refused_naming_the_gt(sample, tmp_path, capsys):
     Image.fromarray((gt > 0).astype(np.uint8)).save(sample / "GT" / "Pa_2.png")
     assert _eval(sample, tmp_path / "out", "--jobs", "1", methods=("GoodNet",)) == 2
     err = capsys.readouterr().err
-    assert err == (f"error: GT {sample / 'GT' / 'Pa_2.png'}: uint8 mask with values in "
-                   "{0, 1} would be empty after binarising; save it with 0 and 255\n")
+    assert err == (f"error: GT {sample / 'GT' / 'Pa_2.png'} is uint8 with values in {{0, 1}}: "
+                   "no pixel is above the GT threshold (gt > 128 on 0..255), so its foreground "
+                   "would be empty; save the mask with 0 and 255, or use --allow-emptied-gt to "
+                   "score it as empty\n")
 
 
 def test_mixed_formats_and_sizes(sample, tmp_path):
@@ -363,7 +376,8 @@ def test_methods_share_each_gt_read_and_distance_transform(sample, tmp_path, mon
     contexts, reads = [], []
     real_context, real_read = wfmeasure.context, evaluation._read_gt
     monkeypatch.setattr(wfmeasure, "context", lambda m: (contexts.append(1), real_context(m))[1])
-    monkeypatch.setattr(evaluation, "_read_gt", lambda p: (reads.append(p.name), real_read(p))[1])
+    monkeypatch.setattr(evaluation, "_read_gt",
+                        lambda p, *rest: (reads.append(p.name), real_read(p, *rest))[1])
     assert _eval(sample, out, "--jobs", "1", "--quiet", "--no-cache", methods=methods) == 0
     assert len(reads) == len(set(reads)) == 9
     assert len(contexts) == 9

@@ -90,7 +90,8 @@ def _check(folder, tmp_path):
             chunk = Evaluator(metrics=METRICS)
             chunk.update(np.stack(preds[start:start + CHUNK_SIZE]),
                          np.stack(gts[start:start + CHUNK_SIZE]),
-                         names=[p.stem for p in gt_paths[start:start + CHUNK_SIZE]])
+                         names=[p.stem for p in gt_paths[start:start + CHUNK_SIZE]],
+                         batch=True)
             evaluator.merge(chunk)
         expected = evaluator.compute()
         curves = expected.pop("curves")

@@ -48,16 +48,16 @@ def by_shape(pairs):
     for index, (_, pred, _, _) in enumerate(pairs):
         shapes.setdefault(pred.shape, []).append(index)
     for indices in shapes.values():
-        raw = im2double(np.stack([pairs[i][1] for i in indices]))
-        gt = binarize_gt(np.stack([pairs[i][2] for i in indices]))
+        raw = im2double(np.stack([pairs[i][1] for i in indices]), batch=True)
+        gt = binarize_gt(np.stack([pairs[i][2] for i in indices]), batch=True)
         yield indices, minmax(raw), raw, gt
 
 
 def per_pair(pairs, function, *, raw: bool = False) -> np.ndarray:
-    """``function(pred, gt)`` for every pair (batched by size), in pair order."""
+    """``function(pred, gt, batch=True)`` for every pair (batched by size), in pair order."""
     out = [None] * len(pairs)
     for indices, normalised, raw_map, gt in by_shape(pairs):
-        values = function(raw_map if raw else normalised, gt)
+        values = function(raw_map if raw else normalised, gt, batch=True)
         for position, index in enumerate(indices):
             out[index] = values[position]
     return np.array(out, dtype=np.float64)

@@ -13,7 +13,8 @@ CORE = [key for key in METRIC_KEYS if key not in ("OR", "PFOM")]
 def test_matches_pysodmetrics_dataset_means(pairs):
     evaluator = Evaluator(metrics=CORE)
     for indices, _, raw, gt in by_shape(pairs):
-        evaluator.update(np.round(raw * 255).astype(np.uint8), gt, names=map(str, indices))
+        evaluator.update(np.round(raw * 255).astype(np.uint8), gt, names=map(str, indices),
+                         batch=True)
     results = evaluator.compute()
     references = [ref for *_, ref in pairs]
     finite_sm = [ref["Sm"] for ref in references if not np.isnan(ref["Sm"])]

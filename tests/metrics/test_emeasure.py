@@ -11,11 +11,13 @@ def test_matches_pysodmetrics(pairs):
     for indices, normalised, _, gt in by_shape(pairs):
         subset = [pairs[i] for i in indices]
         np.testing.assert_allclose(
-            emeasure_curve(normalised, gt), np.stack([ref["E_curve"] for *_, ref in subset]),
+            emeasure_curve(normalised, gt, batch=True),
+            np.stack([ref["E_curve"] for *_, ref in subset]),
             atol=1e-10, rtol=0,
         )
         np.testing.assert_allclose(
-            adaptive_emeasure(normalised, gt), reference_array(subset, "adpE"), atol=1e-10, rtol=0
+            adaptive_emeasure(normalised, gt, batch=True), reference_array(subset, "adpE"),
+            atol=1e-10, rtol=0,
         )
 
 
@@ -40,7 +42,7 @@ def test_matlab_levels_follow_fan_main_m(strict):
     gt[1] = False
     pred = np.round(rng.random(gt.shape) * 255) / 255
     pred[0, 0, :5] = matlab_thresholds()[[0, 1, 128, 254, 255]]  # values exactly on thresholds
-    ours = emeasure_curve(pred, gt, levels="matlab", strict=strict)
+    ours = emeasure_curve(pred, gt, levels="matlab", strict=strict, batch=True)
     for index in range(2):
         expected = [
             _fan_enhanced_measure(pred[index] > t if strict else pred[index] >= t, gt[index])

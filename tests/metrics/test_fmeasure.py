@@ -19,7 +19,7 @@ from sodbench.metrics.fmeasure import (
 def test_curves_match_pysodmetrics(pairs):
     for indices, normalised, _, gt in by_shape(pairs):
         subset = [pairs[i] for i in indices]
-        curves = fmeasure_curves(normalised, gt)
+        curves = fmeasure_curves(normalised, gt, batch=True)
         for name in ("precision", "recall", "F", "IoU", "Dice"):
             expected = np.stack([ref[f"{name}_curve"] for *_, ref in subset])
             np.testing.assert_allclose(curves[name], expected, atol=1e-10, rtol=0, err_msg=name)
@@ -29,9 +29,9 @@ def test_adaptive_and_binary_match_pysodmetrics(pairs):
     for indices, normalised, _, gt in by_shape(pairs):
         subset = [pairs[i] for i in indices]
         for ours, key in (
-            (adaptive_fmeasure(normalised, gt), "adp_F"),
-            (binary_iou(normalised, gt), "bin_IoU"),
-            (binary_dice(normalised, gt), "bin_Dice"),
+            (adaptive_fmeasure(normalised, gt, batch=True), "adp_F"),
+            (binary_iou(normalised, gt, batch=True), "bin_IoU"),
+            (binary_dice(normalised, gt, batch=True), "bin_Dice"),
         ):
             np.testing.assert_allclose(ours, reference_array(subset, key), atol=1e-10, rtol=0)
 

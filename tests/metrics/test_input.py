@@ -27,10 +27,10 @@ def test_gt_rules_agree_across_dtypes():
             np.full((4, 4), 255.0),
             "prediction is float with values up to 255.0: pass uint8, or divide by 255",
         ),
-        (np.full((4, 4), -0.5), "prediction is float with values up to -0.5"),
+        (np.full((4, 4), -0.5), "prediction is float with values down to -0.5"),
         (np.full((4, 4), np.nan), "prediction contains NaN or inf values"),
         (np.zeros((4, 4), np.int32), "prediction has dtype int32"),
-        (np.zeros((2, 4, 4, 3), np.uint8), "prediction must be H x W or N x H x W"),
+        (np.zeros((2, 4, 4, 3), np.uint8), "prediction must be H x W, or N x H x W with batch"),
     ],
 )
 def test_invalid_predictions(pred, message):
@@ -58,7 +58,7 @@ def test_one_zero_one_mask_in_a_batch_is_refused():
     batch[0, 0, 0] = 255
     batch[2, 1, 1] = 1
     with pytest.raises(SodbenchError, match=r"values in \{0, 1\} \(image 2 of the batch\)"):
-        binarize_gt(batch)
+        binarize_gt(batch, batch=True)
 
 
 def test_shape_mismatch():

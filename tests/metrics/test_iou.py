@@ -15,8 +15,9 @@ def test_binary_maps_give_count_iou_and_are_symmetric():
     rng = np.random.default_rng(0)
     a, b = rng.random((2, 3, 20, 20)) > 0.6
     counts = (a & b).sum((1, 2)) / (a | b).sum((1, 2))
-    np.testing.assert_allclose(soft_iou(a, b), counts, atol=1e-15, rtol=0)
-    np.testing.assert_allclose(soft_iou(a, b), soft_iou(b, a), atol=1e-15, rtol=0)
+    np.testing.assert_allclose(soft_iou(a, b, batch=True), counts, atol=1e-15, rtol=0)
+    np.testing.assert_allclose(soft_iou(a, b, batch=True), soft_iou(b, a, batch=True),
+                               atol=1e-15, rtol=0)
 
 
 def test_both_empty_is_zero():

@@ -17,7 +17,7 @@ def _per_image(pairs, *, as_float: bool, profile: str = "pysodmetrics", threads:
     evaluator = Evaluator(profile=profile, threads=threads)
     for indices, _, raw, gt in by_shape(pairs):
         pred = raw if as_float else np.round(raw * 255).astype(np.uint8)
-        evaluator.update(pred, gt, names=map(str, indices))
+        evaluator.update(pred, gt, names=map(str, indices), batch=True)
     table = evaluator.per_image()
     table.index = table["name"].astype(int)
     return table.sort_index(), evaluator.compute()
@@ -69,8 +69,8 @@ def test_bool_predictions_take_the_histogram_path():
     pred = gt ^ (rng.random(gt.shape) > 0.9)
     assert levels.has_levels(pred)
     by_level, by_pixel = Evaluator(threads=1), Evaluator(threads=1)
-    by_level.update(pred, gt)
-    by_pixel.update(pred.astype(np.float64), gt)
+    by_level.update(pred, gt, batch=True)
+    by_pixel.update(pred.astype(np.float64), gt, batch=True)
     a, b = by_level.compute(), by_pixel.compute()
     for key in METRIC_KEYS:
         assert a[key] == pytest.approx(b[key], abs=1e-12, rel=0), key

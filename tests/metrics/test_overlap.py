@@ -126,11 +126,11 @@ def test_spec_anchors(seed, pred_sum, expected):
 def test_batch_equals_single_images_and_curve_matches_reference():
     preds, gts = spec_set()  # 20 maps of 200x200: several internal chunks
     single = np.concatenate([overlap_ratio(p, g) for p, g in zip(preds, gts, strict=True)])
-    np.testing.assert_array_equal(overlap_ratio(preds, gts), single)
+    np.testing.assert_array_equal(overlap_ratio(preds, gts, batch=True), single)
     pairs = [spec_pair(seed) for seed in (3, 12, 18)]
     preds = np.stack([p for p, _ in pairs])
     gts = np.stack([g for _, g in pairs])
-    curve = overlap_ratio_curve(preds, gts)
+    curve = overlap_ratio_curve(preds, gts, batch=True)
     assert curve.shape == (3, 256)
     for image, (p, g) in enumerate(pairs):
         for threshold in (0, 1, 40, 100, 128, 200, 255):
@@ -164,7 +164,7 @@ def test_sd900_maps_equal_reference(sd900, sd900_gt, method):
     assert len(files) == 900
     preds = np.stack([_read_channel_one(f) for f in files])
     gts = np.stack([sd900_gt[f.stem] for f in files])
-    fast = overlap_ratio(preds / 255, gts / 255)
+    fast = overlap_ratio(preds / 255, gts / 255, batch=True)
     for image, (pred, gt) in enumerate(zip(preds, gts, strict=True)):
         assert fast[image] == _reference_vectorised(pred, gt), files[image].name
 

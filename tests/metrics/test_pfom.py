@@ -132,7 +132,7 @@ def test_batch_equals_single_images():
     gts = np.stack([g > 128 for _, g in pairs])
     for options in [*_all_options(edges_only=True), MINET_TII2024_OPTIONS]:
         single = np.concatenate([pfom(p, g, **options) for p, g in zip(preds, gts, strict=True)])
-        np.testing.assert_array_equal(pfom(preds, gts, **options), single)
+        np.testing.assert_array_equal(pfom(preds, gts, batch=True, **options), single)
 
 
 def _all_options(edges_only: bool = False):

@@ -70,6 +70,6 @@ def test_normalised_metrics_ignore_affine_rescaling(pair, scale, offset):
         return
     for function in (mae, smeasure, weighted_fmeasure):
         np.testing.assert_allclose(
-            function(minmax(shifted[None]), gt), function(minmax(base[None]), gt),
+            function(minmax(shifted[None])[0], gt), function(minmax(base[None])[0], gt),
             atol=1e-9, rtol=0,
         )

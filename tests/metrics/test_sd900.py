@@ -21,7 +21,7 @@ def test_matches_pysodmetrics_on_published_maps(sd900, method):
         preds.append(np.asarray(Image.open(path).convert("L")))
         gts.append(np.asarray(Image.open(sd900 / "GT" / f"{stem}.png").convert("L")))
     evaluator = Evaluator(metrics=CORE)
-    evaluator.update(np.stack(preds), np.stack(gts), names=stems)
+    evaluator.update(np.stack(preds), np.stack(gts), names=stems, batch=True)
     results, table = evaluator.compute(), evaluator.per_image()
     references = [pysodmetrics_values(pred, gt) for pred, gt in zip(preds, gts, strict=True)]
     for key, ref_key in (("MAE", "MAE"), ("Sm", "Sm"), ("wF", "wF"), ("adpE", "adpE"),

@@ -63,11 +63,11 @@ def test_clamp_only_changes_negative_scores():
     rng = np.random.default_rng(5)
     gt = rng.random((6, 20, 20)) > 0.5
     pred = 1.0 - gt + rng.normal(0, 0.01, gt.shape).clip(-0.0, 0.0)
-    clamped, raw = smeasure(pred, gt), smeasure(pred, gt, clamp=False)
+    clamped, raw = smeasure(pred, gt, batch=True), smeasure(pred, gt, clamp=False, batch=True)
     assert (clamped == np.maximum(raw, 0)).all() and (raw < 0).any()
 
 
 def test_anchors():
     for seed, expected in ((3, 0.965005), (12, 0.602887), (18, 0.897788)):
         pred, gt = spec_pair(seed)
-        assert round(float(smeasure(minmax(im2double(pred)), gt)[0]), 6) == expected
+        assert round(float(smeasure(minmax(im2double(pred))[0], gt)[0]), 6) == expected
