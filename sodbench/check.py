@@ -1,9 +1,18 @@
 """Metric-drift check: compare a results file against a baseline, for a model repository's CI.
 
 A value has drifted when ``|new - old| > atol + rtol * |old|`` (the ``numpy.isclose`` rule);
-two missing (NaN) values agree, one missing value is drift. Anything that makes the two
-files incomparable (a (dataset, method) pair or a metric on one side only) is an input error,
-so that a CI job cannot pass by silently comparing less than it should.
+two missing (NaN) values agree, one missing value is drift.
+
+Anything that makes the two files incomparable is an input error, so that a CI job cannot
+pass by silently comparing less than it should, or other things than it should. In the order
+they are checked, each with its own one-line message:
+
+1. a (dataset, method) pair on one side only (or no pair at all);
+2. different metric conventions (the entries' ``profile``);
+3. different coverage: the image count, the GT count or the set of scored image names
+   (``counts.images_sha256``); an entry without that digest (written by sodbench 0.1.0) is
+   refused, since its image set cannot be verified;
+4. different metric sets, when no ``metrics`` are chosen (the keys on one side only are named).
 """
 
 from __future__ import annotations
@@ -15,21 +24,114 @@ import pandas as pd
 from sodbench.errors import SodbenchError
 from sodbench.leaderboards import canonical_key
 
+__all__ = ["DRIFT_COLUMNS", "check_tolerance", "compare", "format_drift"]
+
 DRIFT_COLUMNS = ("metric", "dataset", "method", "old", "new", "diff")
+
+
+def check_tolerance(value: float, name: str) -> float:
+    """Return ``value`` as a float; refuse a negative, NaN or infinite tolerance.
+
+    ``name`` names it in the message: ``"atol"`` in the library, ``"--atol"`` on the command line.
+    """
+    try:
+        number = float(value)
+        shown = f"{number:g}"
+    except (TypeError, ValueError):
+        number, shown = math.nan, repr(value)
+    if not (math.isfinite(number) and number >= 0):
+        raise SodbenchError(f"{name} {shown}: a tolerance must be a finite number, 0 or more")
+    return number
 
 
 def _by_pair(document: dict, side: str) -> dict[tuple[str, str], dict]:
     pairs: dict[tuple[str, str], dict] = {}
+    default_profile = document.get("provenance", {}).get("profile")
     for entry in document["entries"]:
         pair = (str(entry["dataset"]), str(entry["method"]))
         if pair in pairs:
             raise SodbenchError(f"{side} lists ({pair[0]}, {pair[1]}) twice")
-        pairs[pair] = entry["metrics"]
+        pairs[pair] = {**entry, "profile": entry.get("profile", default_profile)}
     return pairs
 
 
 def _describe(pairs) -> str:
     return ", ".join(f"({dataset}, {method})" for dataset, method in sorted(pairs))
+
+
+def _same_pairs(new: dict, old: dict, labels: tuple[str, str]) -> None:
+    one_sided = [(label, pairs) for label, pairs in
+                 ((labels[0], new.keys() - old.keys()), (labels[1], old.keys() - new.keys()))
+                 if pairs]
+    if one_sided:
+        raise SodbenchError("(dataset, method) pairs differ: " + "; ".join(
+            f"only in {label}: {_describe(pairs)}" for label, pairs in one_sided))
+    if not old:
+        raise SodbenchError(f"{labels[0]} and {labels[1]} hold no (dataset, method) entries: "
+                            "nothing to compare; evaluate with `sodbench eval --json`")
+
+
+def _same_conventions(new: dict, old: dict, labels: tuple[str, str]) -> None:
+    for side, pairs in zip(labels, (new, old), strict=True):
+        unknown = [pair for pair, entry in pairs.items() if not entry["profile"]]
+        if unknown:
+            raise SodbenchError(f"{side} records no metric profile for {_describe(unknown)}; "
+                                "re-create it with `sodbench eval --json`")
+    differ = [f"({pair[0]}, {pair[1]}) {labels[0]} {new[pair]['profile']}, "
+              f"{labels[1]} {old[pair]['profile']}"
+              for pair in sorted(old) if new[pair]["profile"] != old[pair]["profile"]]
+    if differ:
+        raise SodbenchError(
+            "metric conventions differ (--profile): " + "; ".join(differ) + "; values scored "
+            f"under different conventions are not comparable: evaluate with the profile of "
+            f"{labels[1]} or re-create it"
+        )
+
+
+def _coverage(entry: dict) -> tuple:
+    counts = entry.get("counts") or {}
+    return counts.get("n_evaluated"), counts.get("n_gt"), counts.get("images_sha256")
+
+
+def _same_coverage(new: dict, old: dict, labels: tuple[str, str]) -> None:
+    for side, pairs, fix in ((labels[1], old, "re-create the baseline"),
+                             (labels[0], new, "re-run `sodbench eval`")):
+        undigested = [pair for pair, entry in pairs.items() if None in _coverage(entry)]
+        if undigested:
+            raise SodbenchError(
+                f"{side} records no image counts or image-name digest for "
+                f"{_describe(undigested)} (written by sodbench 0.1.0 or by hand), so the "
+                f"images it scored cannot be compared; {fix} with this sodbench version"
+            )
+    for pair in sorted(old):
+        (n_new, gt_new, digest_new), (n_old, gt_old, digest_old) = (_coverage(new[pair]),
+                                                                    _coverage(old[pair]))
+        where = f"({pair[0]}, {pair[1]})"
+        if (n_new, gt_new) != (n_old, gt_old):
+            fix = ("re-run without --on-missing skip" if n_new < gt_new else
+                   "evaluate the baseline's GT folder")
+            raise SodbenchError(
+                f"{where}: {labels[0]} scored {n_new} of {gt_new} images, {labels[1]} "
+                f"{n_old} of {gt_old}; {fix} or re-create the baseline"
+            )
+        if digest_new != digest_old:
+            raise SodbenchError(
+                f"{where}: {labels[0]} and {labels[1]} scored different images ({n_new} each, "
+                "other names); evaluate the baseline's images or re-create the baseline"
+            )
+
+
+def _same_metric_sets(new: dict, old: dict, labels: tuple[str, str]) -> None:
+    differ = []
+    for pair in sorted(old):
+        keys_new, keys_old = set(new[pair]["metrics"]), set(old[pair]["metrics"])
+        if keys_new != keys_old:
+            sides = [f"only in {label}: {', '.join(sorted(keys))}" for label, keys in
+                     ((labels[0], keys_new - keys_old), (labels[1], keys_old - keys_new)) if keys]
+            differ.append(f"({pair[0]}, {pair[1]}) " + ", ".join(sides))
+    if differ:
+        raise SodbenchError("metric sets differ: " + "; ".join(differ) + "; compare the "
+                            "common ones with --metrics LIST or re-create the baseline")
 
 
 def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 0.0,
@@ -42,9 +144,10 @@ def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 
     current, baseline : dict
         Results documents (:func:`sodbench.results.load_results`).
     atol, rtol : float
-        Absolute and relative tolerance.
+        Absolute and relative tolerance: finite, 0 or more.
     metrics : list of str, optional
-        Metrics to compare (any common spelling); default every metric either side holds.
+        Metrics to compare (any common spelling); default every metric of each entry, which
+        must then be the same on both sides.
     labels : (str, str)
         How error messages name the two documents (e.g. their file names).
 
@@ -54,29 +157,32 @@ def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 
         Columns ``metric, dataset, method, old, new, diff`` (``diff = new - old``), one row
         per value beyond tolerance.
     n_compared : int
+
+    Raises
+    ------
+    SodbenchError
+        When the two documents are not comparable (see the module docstring).
     """
-    if atol < 0 or rtol < 0:
-        raise SodbenchError("--atol and --rtol must not be negative")
+    atol, rtol = check_tolerance(atol, "atol"), check_tolerance(rtol, "rtol")
     new, old = _by_pair(current, labels[0]), _by_pair(baseline, labels[1])
-    one_sided = [(label, pairs) for label, pairs in
-                 ((labels[0], new.keys() - old.keys()), (labels[1], old.keys() - new.keys()))
-                 if pairs]
-    if one_sided:
-        raise SodbenchError("(dataset, method) pairs differ: " + "; ".join(
-            f"only in {label}: {_describe(pairs)}" for label, pairs in one_sided))
-    keys = ([canonical_key(name) for name in metrics] if metrics else
-            sorted({key for values in (*new.values(), *old.values()) for key in values}))
+    _same_pairs(new, old, labels)
+    _same_conventions(new, old, labels)
+    _same_coverage(new, old, labels)
+    chosen = list(dict.fromkeys(canonical_key(name) for name in metrics)) if metrics else None
+    if chosen is None:
+        _same_metric_sets(new, old, labels)
     rows, compared = [], 0
     for pair in sorted(old):
-        for key in keys:
-            missing = [label for label, values in zip(labels, (new[pair], old[pair]), strict=True)
-                       if key not in values]
+        after_values, before_values = new[pair]["metrics"], old[pair]["metrics"]
+        for key in chosen or sorted(before_values):
+            missing = [label for label, values in zip(labels, (after_values, before_values),
+                                                      strict=True) if key not in values]
             if missing:
                 raise SodbenchError(
                     f"metric {key} of ({pair[0]}, {pair[1]}) is missing in "
                     f"{' and '.join(missing)}; choose the compared metrics with --metrics"
                 )
-            before, after = _number(old[pair][key]), _number(new[pair][key])
+            before, after = _number(before_values[key]), _number(after_values[key])
             compared += 1
             if not _within(after, before, atol, rtol):
                 rows.append((key, *pair, before, after, after - before))

@@ -4,7 +4,9 @@ The numbers live in the top-level ``leaderboards/`` folder of the repository (on
 table plus ``leaderboards.json`` with titles, units, metric directions and the source
 citation) and ship in the wheel as the resource package ``sodbench._leaderboards``.
 :func:`load` returns them with canonical metric keys (``WF`` -> ``wF``, ``SM`` -> ``Sm``)
-so that a user's results can be merged into a published table.
+so that a user's results can be merged into a published table. Each also knows how many
+test images its rows were scored on (``n_images``: 900 for SD-Saliency-900, the paper's
+Sec. IV-A-1), so a run on another image set is not ranked against them unnoticed.
 
 References
 ----------
@@ -66,6 +68,9 @@ class Leaderboard:
     ``frame`` is indexed by method name; its columns are canonical keys
     (``Param``, ``FLOPs``, ``Speed`` and metric keys such as ``MAE``, ``wF``); a value the
     source does not give is NaN. ``extra`` holds descriptive columns (``year``, ``group``).
+    ``title`` is the caption without its number; ``source_table`` is that number in the source
+    (``"Table II"``). ``n_images`` is the number of test images the rows were scored on
+    (None when the source does not say).
     """
 
     name: str
@@ -76,6 +81,8 @@ class Leaderboard:
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: tuple[str, ...] = ()
     units: dict = field(default_factory=dict)
+    n_images: int | None = None
+    source_table: str = ""
 
     @property
     def metrics(self) -> list[str]:
@@ -97,7 +104,8 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
         ``"sd-saliency-900"`` (MINet paper Table II), ``"minet-backbones"`` (Table III),
         ``"minet-ablation"`` (Table IV), or a CSV with a ``method`` column and metric or
         efficiency columns in any common spelling (``WF``, ``SM``, ``Param (M)`` ...). A CSV's
-        dataset is its ``dataset`` column when present, else the file stem.
+        dataset is its ``dataset`` column when present, else the file stem; its image count
+        is its ``n_images`` column (one whole number for every row) when present.
 
     Returns
     -------
@@ -116,9 +124,19 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
     dataset = path.stem
     if "dataset" in raw.columns:
         dataset = str(raw.pop("dataset").iloc[0])
+    n_images = _image_count(raw.pop("n_images"), path) if "n_images" in raw.columns else None
     frame, extra = _split(raw, path)
     return Leaderboard(name=path.stem, title=path.stem, dataset=dataset,
-                       source=str(path), frame=frame, extra=extra)
+                       source=str(path), frame=frame, extra=extra, n_images=n_images)
+
+
+def _image_count(column: pd.Series, path: Path) -> int:
+    values = pd.to_numeric(column, errors="coerce")
+    first = values.iloc[0]
+    if values.isna().any() or (values != first).any() or first < 1 or first != int(first):
+        raise SodbenchError(f"{path}: column 'n_images' must hold one whole number of test "
+                            "images, the same on every row")
+    return int(first)
 
 
 def _index() -> dict:
@@ -133,7 +151,8 @@ def _bundled(name: str, index: dict) -> Leaderboard:
     units = {canonical_key(column): meta for column, meta in index["columns"].items()}
     return Leaderboard(name=name, title=table["title"], dataset=index["dataset"],
                        source=index["source"]["citation"], frame=frame, extra=extra,
-                       notes=tuple(table.get("notes", ())), units=units)
+                       notes=tuple(table.get("notes", ())), units=units,
+                       n_images=index["n_images"], source_table=table["source_table"])
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -3,9 +3,16 @@
 A :class:`Table` holds full-precision values: one row per method, columns grouped by dataset
 (cost columns ``Param``/``FLOPs``/``Speed`` in a group of their own). Rendering rounds, ranks
 each column on the *displayed* value (ties share the better rank, "1224" style), and marks the
-best three the way papers do: red, green and blue in LaTeX (PySODEvalToolkit's
-``\\first/\\second/\\third`` macros, made self-contained with xcolor), bold, underline and italic
-in Markdown and HTML.
+best three: bold, underline and italic in every format, and in LaTeX and HTML also the
+Okabe-Ito colours vermillion, blue and bluish green (see :data:`LATEX_PREAMBLE`), which stay
+apart for readers with any common colour-vision deficiency and in greyscale print; the
+usual red/green/blue of PySODEvalToolkit's ``\\first/\\second/\\third`` macros is neither (pure
+green on white is also hard to read). The macro names are kept, so a paper's own definitions
+still win.
+
+A row of a results entry that was not scored on every test image of a leaderboard's dataset
+is refused next to the published rows unless partial rows are allowed; then it is marked
+with a dagger and a note.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ _LABELS = {"Param": "Param (M)", "FLOPs": "FLOPs (G)", "Speed": "Speed (FPS)"}
 _COST_DIGITS = {"Param": 2, "FLOPs": 2, "Speed": 0}  # as printed in the MINet paper
 #: The group name of the cost columns (they belong to no dataset).
 COST = ""
+#: Appended to a results row that was not scored on every test image of the leaderboard.
+PARTIAL_MARK = "†"
 FORMATS = ("md", "latex", "csv", "html")
 
 
@@ -49,11 +58,12 @@ class Table:
     values: pd.DataFrame
     footnotes: list[str] = field(default_factory=list)
     title: str = ""
+    """The caption, without a number (LaTeX's ``\\caption`` numbers it)."""
 
 
 def build_table(document: dict | None = None, *, profiles: dict[str, dict] | None = None,
                 leaderboard: Leaderboard | None = None, columns: list[str] | None = None,
-                flops: str = "paper") -> Table:
+                flops: str = "paper", allow_partial: bool = False) -> Table:
     """Assemble a table from a results document, profile records and a published leaderboard.
 
     Parameters
@@ -70,6 +80,9 @@ def build_table(document: dict | None = None, *, profiles: dict[str, dict] | Non
         else those of ``DEFAULT_METRICS`` the results hold.
     flops : {"paper", "macs", "flops"}
         Which counter of the profile record fills the FLOPs (G) column.
+    allow_partial : bool
+        Show results rows that were not scored on all of the leaderboard's test images
+        (``leaderboard.n_images``), marked ``†`` with a note, instead of refusing them.
     """
     if flops not in FLOPS_COUNTERS:
         raise SodbenchError(f"--flops {flops!r}: choose one of {', '.join(FLOPS_COUNTERS)}")
@@ -81,7 +94,9 @@ def build_table(document: dict | None = None, *, profiles: dict[str, dict] | Non
     footnotes: list[str] = []
     frame = results_frame(document, metrics)
     if leaderboard is not None:
-        frame = _merge_leaderboard(frame, leaderboard, metrics, footnotes)
+        target = _target_dataset(frame, leaderboard)
+        partial = _partial_rows(document, target, leaderboard, allow_partial)
+        frame = _merge_leaderboard(frame, leaderboard, target, metrics, footnotes, partial)
     if frame.empty:
         raise SodbenchError("nothing to tabulate: the results hold no entries")
     cost = _cost_frame(frame.index, profiles, leaderboard, flops)
@@ -89,8 +104,19 @@ def build_table(document: dict | None = None, *, profiles: dict[str, dict] | Non
         frame = pd.concat([cost[[(COST, key) for key in cost_keys]], frame], axis=1)
     footnotes += _result_notes(document, metrics)
     footnotes += [_profile_note(method, record, flops) for method, record in profiles.items()]
-    return Table(values=frame, footnotes=footnotes,
-                 title=leaderboard.title if leaderboard is not None else "")
+    return Table(values=frame, footnotes=footnotes, title=_caption(document, leaderboard))
+
+
+def _caption(document: dict, leaderboard: Leaderboard | None) -> str:
+    if leaderboard is not None:
+        return leaderboard.title
+    entries = document["entries"]
+    datasets = ", ".join(dict.fromkeys(str(entry["dataset"]) for entry in entries))
+    provenance = document.get("provenance", {})
+    profiles = ", ".join(dict.fromkeys(str(entry.get("profile", provenance.get("profile", "?")))
+                                       for entry in entries))
+    version = provenance.get("sodbench_version", __version__)
+    return f"Results on {datasets} (metric profile {profiles}; sodbench {version})"
 
 
 def results_frame(document: dict, metrics: list[str]) -> pd.DataFrame:
@@ -127,9 +153,8 @@ def _metric_keys(document: dict, leaderboard: Leaderboard | None,
     return chosen
 
 
-def _merge_leaderboard(frame: pd.DataFrame, board: Leaderboard, metrics: list[str],
-                       footnotes: list[str]) -> pd.DataFrame:
-    """Put the published rows first, then the user's, under the leaderboard's dataset."""
+def _target_dataset(frame: pd.DataFrame, board: Leaderboard) -> str | None:
+    """The results' dataset that goes under the leaderboard's columns (None: no results)."""
     datasets = list(dict.fromkeys(frame.columns.get_level_values(0)))
     target = _matching_dataset(datasets, board.dataset)
     if target is None and datasets:
@@ -137,14 +162,55 @@ def _merge_leaderboard(frame: pd.DataFrame, board: Leaderboard, metrics: list[st
             f"--leaderboard {board.name}: the results have no {board.dataset} entries "
             f"(datasets: {', '.join(datasets)}); name the dataset {board.dataset} at eval time"
         )
+    return target
+
+
+def _partial_rows(document: dict, target: str | None, board: Leaderboard,
+                  allow_partial: bool) -> dict[str, str]:
+    """Method -> its note, for the results rows that were not scored on every test image the
+    leaderboard's rows were (refused unless ``allow_partial``)."""
+    expected = (f"the published rows are on all {board.n_images} test images of {board.dataset}"
+                if board.n_images else
+                f"{board.source} gives no image count (add an n_images column)")
+    partial = {}
+    for entry in document["entries"]:
+        counts = entry.get("counts") or {}
+        scored, n_gt = counts.get("n_evaluated"), counts.get("n_gt")
+        if str(entry["dataset"]) != target or (board.n_images and
+                                               scored == n_gt == board.n_images):
+            continue
+        partial[str(entry["method"])] = ("records no image count" if None in (scored, n_gt)
+                                         else f"scored {scored} of {n_gt} images")
+    if partial and not allow_partial:
+        method, seen = next(iter(partial.items()))
+        more = f" (and {len(partial) - 1} more)" if len(partial) > 1 else ""
+        raise SodbenchError(
+            f"--leaderboard {board.name}: {expected}, but {method} {seen}{more}; evaluate the "
+            "whole test set, or allow partial rows (--allow-partial) to show them marked as "
+            "not comparable"
+        )
+    return {method: f"{seen}; {expected} (partial; not comparable)"
+            for method, seen in partial.items()}
+
+
+def _merge_leaderboard(frame: pd.DataFrame, board: Leaderboard, target: str | None,
+                       metrics: list[str], footnotes: list[str],
+                       partial: dict[str, str]) -> pd.DataFrame:
+    """Put the published rows first, then the user's (``target`` dataset, ``partial`` rows
+    marked), under the leaderboard's dataset."""
     if target != board.dataset and target is not None:
         frame = frame.rename(columns={target: board.dataset}, level=0)
         footnotes.append(f"Results for dataset '{target}' are shown under {board.dataset}.")
-    clashes = [method for method in frame.index if method in board.frame.index]
-    frame = frame.rename(index={method: f"{method} (sodbench)" for method in clashes})
+    rows = {method: f"{method} (sodbench)" if method in board.frame.index else method
+            for method in frame.index}
+    rows.update({method: f"{rows[method]}{PARTIAL_MARK}" for method in partial})
+    frame = frame.rename(index=rows)
+    footnotes += [f"{rows[method]}: {why}." for method, why in partial.items()]
     published = board.frame.reindex(columns=metrics)
     published.columns = pd.MultiIndex.from_product([[board.dataset], metrics])
-    footnotes.append(f"Published rows: {board.title}; {board.source}.")
+    counted = f" ({board.n_images} test images)" if board.n_images else ""
+    reference = f"{board.source_table}, " if board.source_table else ""
+    footnotes.append(f"Published rows{counted}: {reference}{board.title}; {board.source}.")
     footnotes += list(board.notes)
     merged = pd.concat([published, frame], axis=0)
     order = [(board.dataset, key) for key in metrics]
@@ -171,7 +237,7 @@ def _cost_frame(methods: pd.Index, profiles: dict[str, dict], board: Leaderboard
         cost.loc[known.index] = known.to_numpy()
     published = set(board.frame.index) if board is not None else set()
     for method, record in profiles.items():
-        row = _profile_row(methods, method)
+        row = _profile_row(methods, method, published)
         if row in published:
             raise SodbenchError(
                 f"profile of {method!r} would overwrite the published row {row!r}; "
@@ -182,16 +248,24 @@ def _cost_frame(methods: pd.Index, profiles: dict[str, dict], board: Leaderboard
     return cost
 
 
-def _profile_row(methods: pd.Index, method: str) -> str:
-    for candidate in (f"{method} (sodbench)", method):
-        if candidate in methods:
-            return candidate
+def _profile_row(methods: pd.Index, method: str, published: set) -> str:
+    """The row a profile given for ``method`` fills: the method's own row, also when it is
+    renamed ``(sodbench)`` beside a published row of that name or marked partial."""
+    for base in (f"{method} (sodbench)", method):
+        for candidate in (base, f"{base}{PARTIAL_MARK}"):
+            if candidate in methods:
+                return candidate
     folded = {name.lower(): name for name in methods}
     if method.lower() in folded:
         return folded[method.lower()]
+    yours = [str(name) for name in methods if name not in published]
+    if not yours:
+        raise SodbenchError(f"profile of {method!r}: the table has no rows of your results to "
+                            "put it in (published rows keep their own costs); give RESULTS")
+    example = yours[0].removesuffix(PARTIAL_MARK).removesuffix(" (sodbench)")
     raise SodbenchError(
-        f"profile of model {method!r} matches no method row ({', '.join(map(str, methods))}); "
-        "name it with --profile-json METHOD=P.json"
+        f"profile of {method!r}: no row of the table is named {method!r} (rows: "
+        f"{', '.join(yours)}); give the row's name, as in --profile-json {example}=P.json"
     )
 
 
@@ -311,7 +385,8 @@ def to_markdown(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
     lines = []
     if len(datasets) > 1:
         # Cost columns keep their label in the header; a dataset's name heads its first column.
-        top = [text if group == COST else group if i == 0 or columns[i - 1][0] != group else ""
+        top = [text if group == COST else _md_escape(group)
+               if i == 0 or columns[i - 1][0] != group else ""
                for i, ((group, _), text) in enumerate(zip(columns, labels, strict=True))]
         sub = ["" if group == COST else text
                for (group, _), text in zip(columns, labels, strict=True)]
@@ -320,7 +395,7 @@ def to_markdown(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
         lines.append(_md_row(["", *sub]))
     else:
         if datasets:
-            lines.append(f"Dataset: {datasets[0]}\n")
+            lines.append(f"Dataset: {_md_escape(datasets[0])}\n")
         lines.append(_md_row(["Method", *labels]))
         lines.append(_md_row(["---", *["---:"] * len(columns)]))
     for method in table.values.index:
@@ -334,7 +409,7 @@ def to_markdown(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
                      "ties share a rank). ↓ lower is better, ↑ higher is better.")
     if table.footnotes:
         lines += ["", "Notes:", ""]
-        lines += [f"{i}. {note}" for i, note in enumerate(table.footnotes, 1)]
+        lines += [f"{i}. {_md_escape(note)}" for i, note in enumerate(table.footnotes, 1)]
     return "\n".join(lines) + "\n"
 
 
@@ -342,8 +417,14 @@ def _md_row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+_MD_SPECIALS = "\\|*_`[]~"
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+    """Names and notes as literal text: Markdown marks backslash-escaped, and ``<``, ``>``,
+    ``&`` as HTML entities (GitHub Markdown renders inline HTML)."""
+    text = "".join(f"\\{ch}" if ch in _MD_SPECIALS else ch for ch in text)
+    return html.escape(text, quote=False)
 
 
 def _mark(text: str, rank: float, highlight: int, marks: tuple[str, ...]) -> str:
@@ -352,17 +433,33 @@ def _mark(text: str, rank: float, highlight: int, marks: tuple[str, ...]) -> str
     return text
 
 
+#: Defines the marks of the best three unless the document already has them. Each mark is a
+#: type style (bold, underline, italic, as in Markdown: readable in greyscale print) plus a
+#: colour of the Okabe-Ito palette (vermillion D55E00, blue 0072B2, bluish green 009E73;
+#: M. Okabe, K. Ito, "Color Universal Design", 2008; recommended for figures by B. Wong,
+#: "Points of view: Color blindness", Nature Methods 8:441, 2011), which stay distinct under
+#: protanopia, deuteranopia and tritanopia. Define ``\\first``/``\\second``/``\\third`` or
+#: the colours ``sodbenchfirst``/``sodbenchsecond``/``sodbenchthird`` before ``\\input`` to restyle.
 LATEX_PREAMBLE = r"""% sodbench table. Preamble needs: \usepackage{booktabs} \usepackage{xcolor}
-% Best, second and third per column (ranked on the displayed value, ties share a rank);
-% \providecommand keeps colours you defined yourself.
-\providecommand{\first}[1]{\textcolor{red}{#1}}
-\providecommand{\second}[1]{\textcolor{green}{#1}}
-\providecommand{\third}[1]{\textcolor{blue}{#1}}
+% Best, second and third per column (ranked on the displayed value, ties share a rank):
+% bold, underlined and italic, in colour-blind-safe Okabe-Ito colours. \providecolor and
+% \providecommand keep the colours and macros you defined yourself.
+\providecolor{sodbenchfirst}{HTML}{D55E00}
+\providecolor{sodbenchsecond}{HTML}{0072B2}
+\providecolor{sodbenchthird}{HTML}{009E73}
+\providecommand{\first}[1]{\textbf{\textcolor{sodbenchfirst}{#1}}}
+\providecommand{\second}[1]{\underline{\textcolor{sodbenchsecond}{#1}}}
+\providecommand{\third}[1]{\textit{\textcolor{sodbenchthird}{#1}}}
 """
+#: The same marks in HTML. ``:where()`` gives the rules zero specificity, so any rule of the
+#: page for ``.rank1``... wins over these defaults.
+HTML_STYLE = ("<style>:where(table.sodbench .rank1){color:#D55E00;font-weight:bold}"
+              ":where(table.sodbench .rank2){color:#0072B2;text-decoration:underline}"
+              ":where(table.sodbench .rank3){color:#009E73;font-style:italic}</style>")
 
 
 def to_latex(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
-    """A booktabs ``table`` float with dataset column groups and red/green/blue top-3 macros."""
+    """A booktabs ``table`` float with dataset column groups and the top-3 macros."""
     _check_highlight(highlight)
     texts, ranks = displayed(table, digits)
     columns = list(table.values.columns)
@@ -381,12 +478,14 @@ def to_latex(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
         out.append(" & ".join([_tex(str(method)), *cells]) + r" \\")
     out.append(r"\bottomrule")
     out.append(r"\end{tabular}")
-    notes = table.footnotes
+    notes = [_tex(note) for note in table.footnotes]
     if highlight:
-        colours = ", ".join(["red", "green", "blue"][:highlight])
-        notes = [f"Best {highlight} per column in {colours} (ranked on the displayed value, "
-                 "ties share a rank); ↓ lower is better, ↑ higher is better.", *notes]
-    out += [r"\par\smallskip{\footnotesize " + _tex(note) + r"\par}" for note in notes]
+        # the legend is written with the macros themselves, so it stays true when restyled
+        marks_shown = [r"\first{best}", r"\second{second}", r"\third{third}"][:highlight]
+        notes = [", ".join(marks_shown) + " in each column (ranked on the displayed value, "
+                 r"ties share a rank); $\downarrow$ lower is better, $\uparrow$ higher is "
+                 "better.", *notes]
+    out += [r"\par\smallskip{\footnotesize " + note + r"\par}" for note in notes]
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"
 
@@ -409,7 +508,9 @@ def _latex_group_rows(columns: list[tuple[str, str]]) -> list[str]:
 
 _TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                 "^": r"\textasciicircum{}", "↓": r"$\downarrow$", "↑": r"$\uparrow$"}
+                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+                 "|": r"\textbar{}", "↓": r"$\downarrow$", "↑": r"$\uparrow$",
+                 PARTIAL_MARK: r"$^{\dagger}$"}
 
 
 def _tex(text: str) -> str:
@@ -436,12 +537,11 @@ def to_csv(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
 
 
 def to_html(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
-    """A plain HTML fragment: ``<table>`` with dataset header cells and coloured top-3 cells."""
+    """An HTML fragment: :data:`HTML_STYLE` and a ``<table class="sodbench">`` with dataset
+    header cells; the top-3 cells have ``class="rank1"`` to ``"rank3"``."""
     _check_highlight(highlight)
     texts, ranks = displayed(table, digits)
     columns = list(table.values.columns)
-    styles = ("color:#d62728;font-weight:bold", "color:#2ca02c;font-weight:bold",
-              "color:#1f77b4;font-weight:bold")
     head = ["<tr><th></th>"]
     for group in dict.fromkeys(g for g, _ in columns):
         width = sum(1 for g, _ in columns if g == group)
@@ -455,12 +555,13 @@ def to_html(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
             rank = ranks.at[method, column]
             text = html.escape(texts.at[method, column]) or "-"
             marked = not math.isnan(rank) and rank <= highlight
-            style = f' class="rank{int(rank)}" style="{styles[int(rank) - 1]}"' if marked else ""
-            cells.append(f"<td{style}>{text}</td>")
+            cells.append(f'<td class="rank{int(rank)}">{text}</td>' if marked else
+                         f"<td>{text}</td>")
         rows.append(f"<tr><th>{html.escape(str(method))}</th>{''.join(cells)}</tr>")
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in table.footnotes)
     caption = f"<caption>{html.escape(table.title)}</caption>" if table.title else ""
-    return (f"<table>{caption}<thead>{''.join(rows[:2])}</thead><tbody>"
+    return (f'{HTML_STYLE}\n<table class="sodbench">{caption}<thead>{"".join(rows[:2])}'
+            "</thead><tbody>"
             + "".join(rows[2:]) + "</tbody></table>\n"
             + (f"<ol>{notes}</ol>\n" if notes else ""))
 

@@ -13,17 +13,26 @@ from sodbench.results import load_results
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--baseline", required=True, type=click.Path(dir_okay=False),
               help="The results file the numbers must still match.")
-@click.option("--atol", default=1e-4, show_default=True, help="Absolute tolerance.")
-@click.option("--rtol", default=0.0, show_default=True,
-              help="Relative tolerance (of the baseline value).")
+@click.option("--atol", default=1e-4, show_default=True, type=float,
+              help="Absolute tolerance (finite, 0 or more).")
+@click.option("--rtol", default=0.0, show_default=True, type=float,
+              help="Relative tolerance (of the baseline value; finite, 0 or more).")
 @click.option("--metrics", metavar="LIST",
-              help="Comma-separated metrics to compare [default: all on either side].")
+              help="Comma-separated metrics to compare [default: all; both sides must hold "
+                   "the same].")
 def command(results, baseline, atol, rtol, metrics):
-    """Compare RESULTS.json with --baseline: exit 0 within tolerance, 1 on drift, 2 on bad input."""
+    """Compare RESULTS.json with --baseline: exit 0 within tolerance, 1 on drift, 2 on bad input.
+
+    Entries must pair up, use the same metric profile and have scored the same images
+    (count and names), or the check stops with exit 2 and says what differs.
+    """
+    atol, rtol = check.check_tolerance(atol, "--atol"), check.check_tolerance(rtol, "--rtol")
+    chosen = [name for name in metrics.split(",") if name.strip()] if metrics else None
+    if metrics is not None and not chosen:
+        raise SodbenchError(f"--metrics {metrics!r}: names no metric (e.g. MAE,Sm,wF)")
     drift, compared = check.compare(
         load_results(results), load_results(baseline), atol=atol, rtol=rtol,
-        metrics=[name for name in metrics.split(",") if name.strip()] if metrics else None,
-        labels=(results, baseline),
+        metrics=chosen, labels=(results, baseline),
     )
     rule = f"atol={atol:g}, rtol={rtol:g}"
     if drift.empty:

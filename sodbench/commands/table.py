@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from sodbench import leaderboards, tables
-from sodbench.outputs import atomic_write
+from sodbench.errors import SodbenchError
+from sodbench.outputs import OutputPlan, atomic_write
 from sodbench.results import load_results
 
 
-def _profiles(specs: tuple[str, ...]) -> dict[str, dict]:
-    """``[METHOD=]P.json`` options -> method name -> profile record."""
+def _profile_specs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``[METHOD=]P.json`` options -> (method or "", path); a path holding ``=`` is kept whole
+    when it names a file."""
+    pairs = []
+    for spec in specs:
+        if "=" in spec and not Path(spec).is_file():
+            method, _, path = spec.partition("=")
+            pairs.append((method, path))
+        else:
+            pairs.append(("", spec))
+    return pairs
+
+
+def _profiles(specs: list[tuple[str, str]]) -> dict[str, dict]:
+    """(method, path) pairs -> method name -> profile record (the record's model by default)."""
     from sodbench.profiling.record import load_profile
 
     records = {}
-    for spec in specs:
-        method, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
+    for method, path in specs:
         record = load_profile(path)
-        records[method or str(record.get("model"))] = record
+        name = method or str(record.get("model"))
+        if name in records:
+            raise SodbenchError(f"--profile-json {path}: a second profile for {name!r}; give "
+                                "one profile per method")
+        records[name] = record
     return records
+
+
+def _plan(results, specs, leaderboard, out) -> None:
+    """Refuse, before any work, an --out that is an input or cannot be written."""
+    plan = OutputPlan()
+    if results:
+        plan.add_input(results, f"RESULTS {results}")
+    for _, path in specs:
+        plan.add_input(path, f"--profile-json {path}")
+    if leaderboard and leaderboard not in leaderboards.available():
+        plan.add_input(leaderboard, f"--leaderboard {leaderboard}")
+    plan.add_output(out, "--out")
 
 
 @click.command()
@@ -29,6 +60,9 @@ def _profiles(specs: tuple[str, ...]) -> dict[str, dict]:
 @click.option("--leaderboard", metavar="NAME|FILE",
               help="Merge into a published table: sd-saliency-900 (MINet paper Table II), "
                    "minet-backbones (III), minet-ablation (IV), or a CSV file.")
+@click.option("--allow-partial", is_flag=True,
+              help="With --leaderboard: show results not scored on all of its test images "
+                   "(marked †, not comparable) instead of refusing them.")
 @click.option("--format", "fmt", type=click.Choice(tables.FORMATS),
               help="Output format (default: from --out's suffix, else md).")
 @click.option("--digits", default=4, show_default=True, help="Decimals of metric values.")
@@ -40,16 +74,24 @@ def _profiles(specs: tuple[str, ...]) -> dict[str, dict]:
               show_default=True,
               help="FLOPs (G) column: paper-compatible MACs (as the MINet paper), MACs, "
                    "or FLOPs = 2 x MACs.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-def command(results, profile_json, leaderboard, fmt, digits, highlight, columns, flops, out):
+@click.option("--out", help="Write here (atomically) instead of stdout.")
+def command(results, profile_json, leaderboard, allow_partial, fmt, digits, highlight, columns,
+            flops, out):
     """Render RESULTS.json (from `sodbench eval --json`) as a Markdown/LaTeX/CSV/HTML table."""
     if results is None and leaderboard is None:
         raise click.UsageError("give RESULTS.json, --leaderboard NAME, or both")
+    if allow_partial and not (results and leaderboard):
+        raise SodbenchError("--allow-partial: only means something with RESULTS and "
+                            "--leaderboard (results rows beside published ones)")
+    specs = _profile_specs(profile_json)
+    if out:
+        _plan(results, specs, leaderboard, out)
     document = load_results(results) if results else None
     board = leaderboards.load(leaderboard) if leaderboard else None
     table = tables.build_table(
-        document, profiles=_profiles(profile_json), leaderboard=board, flops=flops,
+        document, profiles=_profiles(specs), leaderboard=board, flops=flops,
         columns=[name for name in columns.split(",") if name.strip()] if columns else None,
+        allow_partial=allow_partial,
     )
     fmt = fmt or (tables.format_for_path(out) if out else None) or "md"
     text = tables.render(table, fmt, digits=digits, highlight=highlight)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 THRESHOLDS = np.arange(256)
@@ -19,8 +21,14 @@ def curves(seed: int) -> dict:
             "recall": recall.tolist(), "F": f.tolist(), "E": e.tolist(), "IoU": (f * 0.9).tolist()}
 
 
-def entry(dataset: str, method: str, seed: int = 0, **metrics) -> dict:
-    """One results entry with the given metrics and seeded curves."""
+def counts(n_images: int = 10) -> dict:
+    """The counts of an entry scored on every one of ``n_images`` images named 0, 1, ..."""
+    names = "\n".join(sorted(str(index) for index in range(n_images)))
+    return {"n_evaluated": n_images, "n_gt": n_images, "n_resized": 0, "coverage": 1.0,
+            "images_sha256": hashlib.sha256(names.encode()).hexdigest()}
+
+
+def entry(dataset: str, method: str, seed: int = 0, *, n_images: int = 10, **metrics) -> dict:
+    """One results entry with the given metrics and seeded curves, on ``n_images`` images."""
     return {"dataset": dataset, "method": method, "profile": "pysodmetrics",
-            "counts": {"n_evaluated": 10, "n_gt": 10, "n_resized": 0, "coverage": 1.0},
-            "metrics": metrics, "curves": curves(seed), "notes": []}
+            "counts": counts(n_images), "metrics": metrics, "curves": curves(seed), "notes": []}

@@ -64,9 +64,9 @@ def test_nan_handling(write_results):
 @pytest.mark.parametrize("current, args, message", [
     ([BASE[0]], [], "only in"),
     ([*BASE, entry("SD-900", "C", MAE=0.1, Sm=0.5)], [], "only in"),
-    (moved({("A", "wF"): 0.8}), [], "metric wF of (SD-900, A) is missing in"),
+    (moved({("A", "wF"): 0.8}), [], "metric sets differ: (SD-900, A) only in"),
     (moved(), ["--metrics", "maxF"], "missing in"),
-    (moved(), ["--atol", "-1"], "must not be negative"),
+    (moved(), ["--atol", "-1"], "--atol -1: a tolerance must be a finite number, 0 or more"),
 ])
 def test_unusable_input_exits_2(capsys, write_results, current, args, message):
     assert run_check(write_results, current, *args) == 2

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 
 import pytest
-from reports_helpers import entry
+from reports_helpers import counts, entry
 
 from sodbench import tables
 from sodbench.cli import main
@@ -73,9 +73,12 @@ def test_highlight_zero_marks_nothing(capsys, write_results):
 def test_latex_colours_and_groups(capsys, write_results):
     text = run_table(capsys, write_results(ENTRIES), "--format", "latex", "--digits", "3",
                      "--columns", "MAE,Sm,wF")
-    assert r"\providecommand{\first}[1]{\textcolor{red}{#1}}" in text
-    assert r"\providecommand{\second}[1]{\textcolor{green}{#1}}" in text
-    assert r"\providecommand{\third}[1]{\textcolor{blue}{#1}}" in text
+    # colour-blind-safe Okabe-Ito colours plus bold/underline/italic, both overridable
+    assert r"\providecolor{sodbenchsecond}{HTML}{0072B2}" in text
+    assert r"\providecommand{\first}[1]{\textbf{\textcolor{sodbenchfirst}{#1}}}" in text
+    assert r"\providecommand{\second}[1]{\underline{\textcolor{sodbenchsecond}{#1}}}" in text
+    assert r"\providecommand{\third}[1]{\textit{\textcolor{sodbenchthird}{#1}}}" in text
+    assert "{green}" not in text and "{red}" not in text
     assert r"\multicolumn{3}{c}{SD-900} & \multicolumn{3}{c}{DUTS}" in text
     assert r"\cmidrule(lr){2-4} \cmidrule(lr){5-7}" in text
     body = {}
@@ -112,7 +115,7 @@ def test_html_marks(capsys, write_results):
 
 def test_leaderboard_merge_puts_a_new_method_into_table_ii(capsys, write_results):
     new = entry("SD-Saliency-900", "NewNet", 9, MAE=0.0120, wF=0.9300, OR=0.8000, Sm=0.9422,
-                PFOM=0.9, IoU=0.8)
+                PFOM=0.9, IoU=0.8, n_images=900)
     text = run_table(capsys, write_results([new]), "--leaderboard", "sd-saliency-900")
     rows = md_rows(text)
     assert rows[0] == ["Method", "Param (M)↓", "FLOPs (G)↓", "Speed (FPS)↑", "MAE↓", "wF↑",
@@ -175,7 +178,8 @@ def test_unknown_profile_model_is_a_clear_error(capsys, write_results, tmp_path)
     profile.write_text(json.dumps({"format": "sodbench.profile", "schema": 1, "model": "Zed",
                                    "params": {"total": 1}}))
     assert main(["table", str(write_results(ENTRIES)), "--profile-json", str(profile)]) == 2
-    assert "METHOD=P.json" in capsys.readouterr().err
+    assert ("no row of the table is named 'Zed' (rows: A, B, C, D); give the row's name, as in "
+            "--profile-json A=P.json") in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -190,7 +194,8 @@ def test_bad_options(capsys, write_results, args, message):
 
 
 def test_build_table_api_keeps_full_precision(write_results):
-    table = tables.build_table(load_results(write_results(ENTRIES[:4])), leaderboard=load(
+    full = [{**item, "counts": counts(900)} for item in ENTRIES[:4]]
+    table = tables.build_table(load_results(write_results(full)), leaderboard=load(
         "minet-backbones"))
     assert table.values.loc["B", ("SD-Saliency-900", "MAE")] == 0.01504
     texts, ranks = tables.displayed(table, digits=2)
@@ -249,7 +254,8 @@ def test_profile_never_overwrites_published_rows(write_results):
     board = load("sd-saliency-900")
     with pytest.raises(SodbenchError, match="overwrite the published row 'MINet'"):
         tables.build_table(None, profiles={"MINet": record}, leaderboard=board)
-    mine = load_results(write_results([entry("SD-Saliency-900", "MINet", 0, MAE=0.0168)]))
+    mine = load_results(write_results([entry("SD-Saliency-900", "MINet", 0, MAE=0.0168,
+                                             n_images=900)]))
     table = tables.build_table(mine, profiles={"MINet": record}, leaderboard=board)
     assert table.values.loc["MINet (sodbench)", ("", "Param")] == 1.0
     assert table.values.loc["MINet", ("", "Param")] == 0.28
