@@ -16,6 +16,8 @@ from scipy import ndimage
 from skimage import color
 
 from sodbench.errors import SodbenchError
+from sodbench.io import open_image
+from sodbench.outputs import OutputPlan, save_image
 
 #: Achanta's separable binomial smoothing kernel (SaliencyFT C++ code: {1, 2, 1}).
 _FT_KERNEL = np.array([1.0, 2.0, 1.0]) / 4.0
@@ -73,11 +75,8 @@ BASELINES = {"FT": frequency_tuned}
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """An image file as uint8 RGB ``(H, W, 3)`` (grey files give R = G = B)."""
-    try:
-        with Image.open(path) as handle:
-            return np.asarray(handle.convert("RGB"))
-    except OSError as error:
-        raise SodbenchError(f"{path}: cannot read image ({error})") from error
+    with open_image(path) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 def predict_folder(images_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
@@ -94,11 +93,12 @@ def predict_folder(images_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     images = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
         raise SodbenchError(f"{images_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = OutputPlan()
+    plan.add_input_folder(images_dir, f"the image folder {images_dir}")
+    targets = [plan.add_output(out_dir / f"{path.stem}.png", "out_dir") for path in images]
     written = []
-    for path in images:
+    for path, target in zip(images, targets, strict=True):
         saliency = BASELINES[method](read_image(path))
-        target = out_dir / f"{path.stem}.png"
-        Image.fromarray(np.round(saliency * 255).astype(np.uint8)).save(target)
+        save_image(Image.fromarray(np.round(saliency * 255).astype(np.uint8)), target)
         written.append(target)
     return written

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sodbench import baselines, plots, sample, tables
 from sodbench.errors import SodbenchError
-from sodbench.outputs import atomic_write
+from sodbench.outputs import atomic_write, claim_folder
 from sodbench.results import dump_results
 
 DATASET = "Synthetic sample"
@@ -54,7 +54,7 @@ def run_demo(out_dir: str | os.PathLike, *, n_images: int = 36, iters: int = 5,
     """
     report = DemoReport(Path(out_dir))
     out = report.out_dir
-    out.mkdir(parents=True, exist_ok=True)
+    claim_folder(out, "demo folder", "demo")
     with _step(report, "sample", log):
         data = sample.generate(out / "sample", n_images=n_images)
     preds = {name: data / "pred" / name for name in sample.METHODS}
@@ -91,7 +91,7 @@ def run_demo(out_dir: str | os.PathLike, *, n_images: int = 36, iters: int = 5,
         highlight = MINET if MINET in preds else None
         for kind in ("pr", "fm"):
             figure, data_file = plots.save_plot(document, kind, out / f"{kind}.png",
-                                                highlight=highlight)
+                                                csv=out / f"{kind}.csv", highlight=highlight)
             report.files[f"{kind}.png"], report.files[f"{kind}.csv"] = figure, data_file
     return report
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from sodbench.errors import SodbenchError
 
-__all__ = ["OutputPlan", "atomic_file", "atomic_write", "check_folder", "check_writable"]
+__all__ = ["OutputPlan", "atomic_file", "atomic_write", "check_folder", "check_writable",
+           "claim_folder", "save_image"]
 
 
 def _umask_mode() -> int:
@@ -125,6 +126,36 @@ def check_folder(path: str | os.PathLike, what: str) -> Path:
     return path
 
 
+def claim_folder(path: str | os.PathLike, what: str, owner: str) -> Path:
+    """A folder a command fills with files of its own (``sodbench sample``, ``demo``).
+
+    A new or empty folder is claimed with a marker file ``.sodbench-<owner>``; a folder with
+    that marker (an earlier run of the same command) is reused, its files rewritten. A
+    folder holding anything else is refused: it may be the user's data.
+    """
+    path = check_folder(path, what)
+    marker = path / f".sodbench-{owner}"
+    if path.is_dir() and any(path.iterdir()) and not marker.is_file():
+        raise SodbenchError(f"{what}: {path} is not empty and was not written by sodbench "
+                            f"{owner}; choose a new or empty folder")
+    path.mkdir(parents=True, exist_ok=True)
+    if not marker.is_file():
+        atomic_write(marker, f"written by sodbench {owner}; its files may be rewritten\n")
+    return path
+
+
+def save_image(image, path: str | os.PathLike, **options) -> None:
+    """Save a Pillow image atomically, in the format its suffix names (without ``fsync``:
+    a map lost in a power cut is made again by re-running)."""
+    path = Path(path)
+    with atomic_file(path, durable=False) as handle:
+        image.save(handle, format=_PIL_FORMATS.get(path.suffix.lower(), None), **options)
+
+
+_PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF",
+                ".tiff": "TIFF"}
+
+
 def _key(path: Path) -> str:
     return os.path.normcase(os.path.realpath(path))
 
@@ -157,34 +188,30 @@ class OutputPlan:
 
     def add_output(self, path: str | os.PathLike, what: str) -> Path:
         """A file the command will write; refused if it clashes or cannot be written."""
-        path = Path(path)
-        label = f"{what} {path}" if str(path) not in what else what
-        key = _key(path)
-        if key in self._files:
-            raise SodbenchError(f"{label}: is {self._files[key]}, an input of this command; "
-                                "write the output to another file")
+        path, label = self._claim(path, what)
         inside = self._folders.get(_key(path.parent))
         if inside is not None:
             raise SodbenchError(f"{label}: lies inside {inside}, an input folder; write "
                                 "outputs outside the data folders")
-        if key in self._outputs:
-            raise SodbenchError(f"{label}: {self._outputs[key]} already writes there; give "
-                                "each output its own file")
-        if key in self._folders:
-            raise SodbenchError(f"{label}: is {self._folders[key]}, an input folder")
         check_writable(path, label)
-        self._outputs[key] = label
+        self._outputs[_key(path)] = label
         return path
 
     def add_output_folder(self, path: str | os.PathLike, what: str) -> Path:
         """A folder the command will write files into (a cache): not an input, writable."""
-        path = Path(path)
-        label = f"{what} {path}" if str(path) not in what else what
-        key = _key(path)
-        if key in self._folders:
-            raise SodbenchError(f"{label}: is {self._folders[key]}, an input folder; choose "
-                                "another folder")
-        if key in self._files or key in self._outputs:
-            owner = self._files.get(key) or self._outputs[key]
-            raise SodbenchError(f"{label}: is {owner}; choose another folder")
+        path, label = self._claim(path, what)
         return check_folder(path, label)
+
+    def _claim(self, path: str | os.PathLike, what: str) -> tuple[Path, str]:
+        """``path`` and its message label, refused when an input or another output is there."""
+        path = Path(path)
+        label = what if str(path) in what else f"{what} {path}"
+        key = _key(path)
+        for owners, clash in ((self._files, "an input of this command; write the output to "
+                                            "another file"),
+                              (self._folders, "an input folder; choose another folder"),
+                              (self._outputs, "already written by this command; give each "
+                                              "output its own file")):
+            if key in owners:
+                raise SodbenchError(f"{label}: is {owners[key]}, {clash}")
+        return path, label

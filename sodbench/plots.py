@@ -4,7 +4,7 @@ One subplot per dataset, one line per method, a legend shared by all subplots, a
 to the data (PySODEvalToolkit's fixed ranges hide curves: lartpang/PySODEvalToolkit#12, #27),
 the Okabe-Ito colour-blind-safe palette, and a highlighted method drawn last and thicker.
 Figures are built on matplotlib's object API with the Agg canvas, so no display and no
-pyplot global state are involved. The plotted numbers are written beside the figure as CSV.
+pyplot global state are involved. The plotted numbers go to a CSV file when one is asked for.
 
 References
 ----------
@@ -17,13 +17,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sodbench.errors import SodbenchError
-from sodbench.outputs import atomic_write
+from sodbench.evaluator import CURVE_METRICS
+from sodbench.outputs import OutputPlan, atomic_file, atomic_write
+from sodbench.results import load_results
+
+__all__ = ["FIGURE_SUFFIXES", "HIGHLIGHT_COLOUR", "KINDS", "OKABE_ITO", "curve_frame",
+           "plan_outputs", "plot_curves", "save_plot"]
 
 #: kind -> (x curve or "threshold", y curve, x label, y label)
 KINDS = {
@@ -31,21 +37,38 @@ KINDS = {
     "fm": ("threshold", "F", "Threshold", "F-measure"),
     "em": ("threshold", "E", "Threshold", "E-measure"),
 }
-#: Okabe-Ito colours; vermillion is kept for the highlighted method (papers draw theirs red),
-#: orange (close to it) and yellow (faint on white) come last.
-OKABE_ITO = ("#000000", "#0072B2", "#56B4E9", "#009E73", "#CC79A7", "#E69F00", "#F0E442")
+#: Okabe-Ito colours of the lines. Vermillion is kept for the highlighted method (papers draw
+#: theirs red); yellow is left out, too faint on white to read as a thin line.
+OKABE_ITO = ("#000000", "#0072B2", "#56B4E9", "#009E73", "#CC79A7", "#E69F00")
 HIGHLIGHT_COLOUR = "#D55E00"
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 _STYLES = ("-", "--", "-.", ":")
+_MAX_LEGEND_COLUMNS = 6
 _MARGIN = 0.03
+#: TrueType (Type 42) fonts in PDF and PS: publishers' checkers (IEEE PDF eXpress) reject the
+#: Type 3 fonts matplotlib embeds by default.
+_PAPER_FONTS = {"pdf.fonttype": 42, "ps.fonttype": 42}
 
 
-def curve_frame(document: dict, kind: str) -> pd.DataFrame:
+def curve_frame(results: dict | str | os.PathLike, kind: str) -> pd.DataFrame:
     """The points of every (dataset, method) curve as a long table.
 
-    Columns ``dataset, method, threshold`` (0..255, ascending) and the two plotted
-    quantities (``recall, precision`` for ``pr``; ``threshold_01, F`` or ``threshold_01, E``).
-    Points with a missing (NaN) value are dropped; entries without the curve are skipped.
+    Parameters
+    ----------
+    results : dict or path
+        A results document, or the path of a results file.
+    kind : {"pr", "fm", "em"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``dataset, method, threshold`` (0..255, ascending) and the two plotted
+        quantities (``recall, precision`` for ``pr``; ``threshold_01, F`` or
+        ``threshold_01, E``). ``method`` is categorical, its categories every method of the
+        results in their order, so a method keeps its colour in every figure of the results.
+        Points with a missing (NaN) value are dropped; entries without the curve are skipped.
     """
+    document, source = _document(results)
     x_key, y_key = _check_kind(kind)[:2]
     parts = []
     for entry in document["entries"]:
@@ -61,14 +84,25 @@ def curve_frame(document: dict, kind: str) -> pd.DataFrame:
         parts.append(part.dropna())
     if not parts:
         raise SodbenchError(
-            f"no entry of the results has a {y_key!r} curve (evaluate without --no-curves)"
+            f"{source}: no entry has a {y_key!r} curve; curves are stored when the evaluation "
+            f"scores a curve metric ({', '.join(CURVE_METRICS)}): re-run `sodbench eval` "
+            "without --metrics, or with one of these keys in it"
         )
-    return pd.concat(parts, ignore_index=True)
+    points = pd.concat(parts, ignore_index=True)
+    methods = list(dict.fromkeys(entry["method"] for entry in document["entries"]))
+    points["method"] = pd.Categorical(points["method"], categories=methods, ordered=True)
+    return points
+
+
+def _document(results: dict | str | os.PathLike) -> tuple[dict, str]:
+    if isinstance(results, dict):
+        return results, "results"
+    return load_results(results), str(results)
 
 
 def _check_kind(kind: str) -> tuple[str, str, str, str]:
     if kind not in KINDS:
-        raise SodbenchError(f"--kind {kind!r}: choose one of {', '.join(KINDS)}")
+        raise SodbenchError(f"kind {kind!r}: choose one of {', '.join(KINDS)}")
     return KINDS[kind]
 
 
@@ -78,6 +112,10 @@ def _x_column(kind: str) -> str:
 
 def plot_curves(points: pd.DataFrame, kind: str, *, highlight: str | None = None) -> Figure:
     """Draw :func:`curve_frame` points: one subplot per dataset, a shared legend below.
+
+    A method's colour and line style follow its place in the results (the categories of
+    ``points["method"]``, else its first appearance), so they are the same in the PR, F- and
+    E-measure figures of one results file, with or without ``highlight``.
 
     Parameters
     ----------
@@ -89,21 +127,20 @@ def plot_curves(points: pd.DataFrame, kind: str, *, highlight: str | None = None
     """
     _, y_key, x_label, y_label = _check_kind(kind)
     x_key = _x_column(kind)
-    methods = list(dict.fromkeys(points["method"]))
-    if highlight is not None and highlight not in methods:
+    methods = _methods(points)
+    plotted = [m for m in methods if m in set(points["method"])]
+    if highlight is not None and highlight not in plotted:
+        why = "has no curve" if highlight in methods else "no such method"
         raise SodbenchError(
-            f"--highlight {highlight!r}: no such method (methods: {', '.join(methods)})"
+            f"highlight {highlight!r}: {why} (methods with curves: {', '.join(plotted)})"
         )
     datasets = list(dict.fromkeys(points["dataset"]))
     ncols = min(len(datasets), 3)
     nrows = -(-len(datasets) // ncols)
     figure = Figure(figsize=(4.2 * ncols, 3.6 * nrows + 0.5), layout="constrained")
     FigureCanvasAgg(figure)
-    styles = _styles([m for m in methods if m != highlight])
-    if highlight is not None:
-        styles[highlight] = {"color": HIGHLIGHT_COLOUR, "linestyle": "-", "linewidth": 2.6,
-                             "zorder": 3}
-    order = [m for m in methods if m != highlight] + ([highlight] if highlight else [])
+    styles = _styles(methods, highlight)
+    order = [m for m in plotted if m != highlight] + ([highlight] if highlight else [])
     axes_list = figure.subplots(nrows, ncols, squeeze=False).ravel()
     for axes, dataset in zip(axes_list, datasets, strict=False):
         subset = points[points["dataset"] == dataset]
@@ -125,23 +162,51 @@ def plot_curves(points: pd.DataFrame, kind: str, *, highlight: str | None = None
     return figure
 
 
+def _methods(points: pd.DataFrame) -> list[str]:
+    column = points["method"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return list(column.cat.categories)
+    return list(dict.fromkeys(column))
+
+
+def _styles(methods: list[str], highlight: str | None) -> dict[str, dict]:
+    """Colour, then line style, by place in ``methods``: 24 distinguishable methods."""
+    styles = {method: {"color": OKABE_ITO[i % len(OKABE_ITO)],
+                       "linestyle": _STYLES[(i // len(OKABE_ITO)) % len(_STYLES)],
+                       "linewidth": 1.4, "zorder": 2}
+              for i, method in enumerate(methods)}
+    if highlight is not None:
+        styles[highlight] = {"color": HIGHLIGHT_COLOUR, "linestyle": "-", "linewidth": 2.6,
+                             "zorder": 3}
+    return styles
+
+
 def _shared_legend(figure: Figure, handles: list, names: list[str]) -> None:
-    """One legend below the subplots, with as many columns as fit the figure's width."""
+    """One legend below the subplots, in as few rows as fit the figure's width.
+
+    The columns are ``ceil(n / rows)``, so every row is full but the last, whose gaps are at
+    its end (9 names in 6 columns would leave three holes in the second row). The entries
+    are placed so that the legend reads in their order row by row.
+    """
     renderer = figure.canvas.get_renderer()
-    for columns in range(min(len(names), 6), 0, -1):
-        legend = figure.legend(handles, names, loc="outside lower center", ncols=columns,
-                               frameon=False)
+    for rows in range(1, len(names) + 1):
+        columns = -(-len(names) // rows)
+        if columns > _MAX_LEGEND_COLUMNS:
+            continue
+        legend = figure.legend(*_row_major(handles, names, columns),
+                               loc="outside lower center", ncols=columns, frameon=False)
         if legend.get_window_extent(renderer).width <= figure.bbox.width * 0.98 or columns == 1:
             return
         legend.remove()
 
 
-def _styles(methods: list[str]) -> dict[str, dict]:
-    """Colour first, then line style, so up to 28 methods stay distinguishable."""
-    return {method: {"color": OKABE_ITO[i % len(OKABE_ITO)],
-                     "linestyle": _STYLES[(i // len(OKABE_ITO)) % len(_STYLES)],
-                     "linewidth": 1.4, "zorder": 2}
-            for i, method in enumerate(methods)}
+def _row_major(handles: list, names: list[str], columns: int) -> tuple[list, list[str]]:
+    """Reorder for matplotlib, which fills a legend column by column (the first
+    ``n % columns`` columns one entry longer), so that it reads in order row by row."""
+    rows = -(-len(names) // columns)
+    order = [row * columns + column for column in range(columns) for row in range(rows)
+             if row * columns + column < len(names)]
+    return [handles[i] for i in order], [names[i] for i in order]
 
 
 def _fit_axes(axes, x: pd.Series, y: pd.Series) -> None:
@@ -152,20 +217,55 @@ def _fit_axes(axes, x: pd.Series, y: pd.Series) -> None:
         setter(low - pad, high + pad)
 
 
-def save_plot(document: dict, kind: str, out: str | os.PathLike, *,
-              highlight: str | None = None) -> tuple[Path, Path]:
-    """Draw the curves of ``document`` into ``out`` (``.png``, ``.pdf`` or ``.svg``).
+def plan_outputs(plan: OutputPlan, out: str | os.PathLike, csv: str | os.PathLike | None = None,
+                 *, what: tuple[str, str] = ("out", "csv")) -> None:
+    """Add the figure ``out`` and the optional ``csv`` of its points to ``plan``.
 
-    The plotted points go to ``out`` with the suffix ``.csv``. Returns both paths.
+    Refused before anything is drawn: a figure name that is not ``.png``, ``.pdf`` or
+    ``.svg``, a points file that is not ``.csv``, and whatever the plan refuses (an input,
+    one path for both, a path that cannot be written). ``what`` names the two in messages.
     """
-    out = Path(out)
-    if out.suffix.lower() not in {".png", ".pdf", ".svg"}:
-        raise SodbenchError(f"--out {out}: use a .png, .pdf or .svg file name")
-    points = curve_frame(document, kind)
+    plan.add_output(out, what[0])
+    if Path(out).suffix.lower() not in FIGURE_SUFFIXES:
+        raise SodbenchError(f"{what[0]} {out}: use a .png, .pdf or .svg file name")
+    if csv is not None:
+        plan.add_output(csv, what[1])
+        if Path(csv).suffix.lower() != ".csv":
+            raise SodbenchError(f"{what[1]} {csv}: use a .csv file name")
+
+
+def save_plot(results: dict | str | os.PathLike, kind: str, out: str | os.PathLike, *,
+              csv: str | os.PathLike | None = None,
+              highlight: str | None = None) -> tuple[Path, Path | None]:
+    """Draw the curves of ``results`` into ``out`` (``.png``, ``.pdf`` or ``.svg``).
+
+    Parameters
+    ----------
+    results : dict or path
+        A results document, or the path of a results file (never overwritten).
+    kind : {"pr", "fm", "em"}
+    out : path
+        The figure; PDF and PS embed TrueType (Type 42) fonts, as publishers require.
+    csv : path, optional
+        Where to write the plotted points (:func:`curve_frame`, full precision); none
+        is written unless asked for.
+    highlight : str, optional
+        See :func:`plot_curves`.
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path or None)
+        The figure and the CSV file (``None`` without ``csv``).
+    """
+    plan = OutputPlan()
+    if not isinstance(results, dict):
+        plan.add_input(results, f"results {results}")
+    plan_outputs(plan, out, csv)
+    out, csv = Path(out), None if csv is None else Path(csv)
+    points = curve_frame(results, kind)
     figure = plot_curves(points, kind, highlight=highlight)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=200)
-    table = out.with_suffix(".csv")
-    atomic_write(table, points.to_csv(index=False, float_format="%.17g",
-                                           lineterminator="\n"))
-    return out, table
+    with matplotlib.rc_context(_PAPER_FONTS), atomic_file(out, "wb") as handle:
+        figure.savefig(handle, format=out.suffix[1:].lower(), dpi=200)
+    if csv is not None:
+        atomic_write(csv, points.to_csv(index=False, float_format="%.17g", lineterminator="\n"))
+    return out, csv

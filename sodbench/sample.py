@@ -25,6 +25,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from sodbench.outputs import claim_folder, save_image
+
 KINDS = ("In", "Pa", "Sc")
 METHODS = ("GoodNet", "WeakNet")
 
@@ -142,17 +144,17 @@ def generate(out_dir, *, n_images: int = 36, size: int = 200, seed: int = 0) -> 
     pathlib.Path
         ``out_dir``.
     """
-    out = Path(out_dir)
+    out = claim_folder(out_dir, "sample folder", "sample")
     folders = {name: out / name for name in ("Img", "GT", "pred/GoodNet", "pred/WeakNet")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     for index, (kind, stem) in enumerate(_stems(n_images)):
         rng = np.random.default_rng([seed, index])
         image, mask = _render(rng, kind, size)
-        Image.fromarray(image).save(folders["Img"] / f"{stem}.bmp")
-        Image.fromarray(mask.astype(np.uint8) * 255).save(folders["GT"] / f"{stem}.png")
+        save_image(Image.fromarray(image), folders["Img"] / f"{stem}.bmp")
+        save_image(Image.fromarray(mask.astype(np.uint8) * 255), folders["GT"] / f"{stem}.png")
         good = Image.fromarray(_good_prediction(rng, mask)).convert("RGB")
-        good.save(folders["pred/GoodNet"] / f"{stem}.png")
+        save_image(good, folders["pred/GoodNet"] / f"{stem}.png")
         weak = Image.fromarray(_weak_prediction(rng, mask, image))
-        weak.save(folders["pred/WeakNet"] / f"{stem}.jpg", quality=90)
+        save_image(weak, folders["pred/WeakNet"] / f"{stem}.jpg", quality=90)
     return out

@@ -5,20 +5,25 @@ from __future__ import annotations
 import click
 
 from sodbench import plots
-from sodbench.results import load_results
+from sodbench.outputs import OutputPlan
 
 
 @click.command()
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--kind", type=click.Choice(list(plots.KINDS)), default="pr", show_default=True,
               help="pr: precision against recall; fm / em: F- / E-measure against threshold.")
-@click.option("--out", type=click.Path(dir_okay=False),
-              help="Figure file (.png, .pdf or .svg) [default: <kind>.png]; the curve data "
-                   "go beside it as .csv.")
+@click.option("--out", type=click.Path(),
+              help="Figure file (.png, .pdf or .svg) [default: <kind>.png].")
+@click.option("--csv", "csv", type=click.Path(), metavar="POINTS.csv",
+              help="Also write the plotted points to this CSV file.")
 @click.option("--highlight", metavar="NAME", help="Method to draw last and thicker (yours).")
-def command(results, kind, out, highlight):
+def command(results, kind, out, csv, highlight):
     """Plot the curves of RESULTS.json, one subplot per dataset."""
-    figure, table = plots.save_plot(load_results(results), kind, out or f"{kind}.png",
-                                    highlight=highlight)
+    out = out or f"{kind}.png"
+    plan = OutputPlan()
+    plan.add_input(results, f"RESULTS {results}")
+    plots.plan_outputs(plan, out, csv, what=("--out", "--csv"))
+    figure, table = plots.save_plot(results, kind, out, csv=csv, highlight=highlight)
     click.echo(figure)
-    click.echo(table)
+    if table is not None:
+        click.echo(table)

@@ -83,7 +83,7 @@ def test_nan_points_are_dropped_not_plotted(write_results):
 def test_cli_writes_figure_and_csv(capsys, write_results, tmp_path):
     out = tmp_path / "figs" / "fm.svg"
     assert main(["plot", str(write_results(ENTRIES)), "--kind", "fm", "--out", str(out),
-                 "--highlight", "C"]) == 0
+                 "--highlight", "C", "--csv", str(out.with_suffix(".csv"))]) == 0
     assert out.read_text().lstrip().startswith("<?xml")
     data = pd.read_csv(out.with_suffix(".csv"))
     assert list(data.columns) == ["dataset", "method", "threshold", "threshold_01", "F"]
