@@ -101,7 +101,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"MINet speed, {args.size}x{args.size}, CPU {platform.processor() or platform.machine()},"
-          f" {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} threads, "
+          f" cores: {os.cpu_count()}, torch {torch.__version__}, threads: {args.threads}, "
           f"weights: {args.weights or 'random'}")
     example = torch.randn(1, 3, args.size, args.size) * 1.5
     variants = build_variants(args.weights, example, args.threads)

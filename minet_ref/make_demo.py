@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from minet_ref.demo import DEMO_WEIGHTS
+from sodbench.outputs import atomic_file, check_writable
 
 DEMO_RECIPE = {
     "train_sample": {"n_images": 96, "size": 200, "seed": 1},
@@ -42,6 +43,7 @@ def make_demo_weights(out_path: str | Path = DEMO_WEIGHTS, *, workdir: str | Pat
     from sodbench import evaluate
     from sodbench.sample import generate
 
+    check_writable(out_path, "--out")  # before the half hour of training, not after
     workdir = Path(workdir)
     samples = {
         name: generate(workdir / name, **options)
@@ -69,10 +71,8 @@ def make_demo_weights(out_path: str | Path = DEMO_WEIGHTS, *, workdir: str | Pat
     }
     weights = {key: value.float() if value.is_floating_point() else value
                for key, value in model.state_dict().items()}
-    out_path = Path(out_path)
-    partial = out_path.with_name(out_path.name + ".partial")
-    torch.save({"state_dict": weights, "metadata": metadata}, partial)
-    partial.replace(out_path)
+    with atomic_file(out_path, "wb") as handle:
+        torch.save({"state_dict": weights, "metadata": metadata}, handle)
     return metadata
 
 

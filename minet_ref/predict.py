@@ -17,6 +17,7 @@ Step by step, per image (each step is one function below so it can be checked al
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from PIL import Image, UnidentifiedImageError
 
 from minet_ref.model import INPUT_SIZE, fold_bn
 from sodbench.errors import SodbenchError
+from sodbench.outputs import OutputPlan, save_image
 
 MEAN = 0.4669
 STD = 0.2437
@@ -84,6 +86,31 @@ def list_images(images_dir: str | Path) -> list[Path]:
     return paths
 
 
+def plan_maps(
+    images_dir: str | Path, out_dir: str | Path, *, weights: str | Path | None = None
+) -> list[tuple[Path, Path]]:
+    """(image, map) paths of a prediction run, checked before any work.
+
+    Refused in one line: a missing or empty ``images_dir``, two images with one stem (two
+    maps on one path), an ``out_dir`` that is ``images_dir`` or lies inside it (a map must
+    never replace or sit among the source images), an ``out_dir`` where the maps cannot be
+    written, and a map path that is the ``weights`` file. Nothing is created.
+    """
+    paths = list_images(images_dir)
+    stems = [p.stem for p in paths]
+    if len(set(stems)) != len(stems):
+        raise SodbenchError(f"--images folder {images_dir} has two images with the same stem")
+    plan = OutputPlan()
+    plan.add_input_folder(images_dir, f"--images {images_dir}")
+    if weights is not None:
+        plan.add_input(weights, f"--weights {weights}")
+    out_dir = plan.add_output_folder(out_dir, "--out")
+    if Path(os.path.realpath(out_dir)).is_relative_to(os.path.realpath(images_dir)):
+        raise SodbenchError(f"--out {out_dir} lies inside --images {images_dir}; write the maps "
+                            "to a folder outside the image folder")
+    return [(path, plan.add_output(out_dir / f"{path.stem}.png", "--out")) for path in paths]
+
+
 def _batches(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -136,6 +163,12 @@ def predict_folder(
     -------
     list of Path
         The written files, in image-name order.
+
+    Raises
+    ------
+    SodbenchError
+        Before the model runs, for what :func:`plan_maps` refuses. Each map is written
+        atomically (a temporary file renamed over the target).
     """
     from tqdm import tqdm
 
@@ -143,24 +176,19 @@ def predict_folder(
         raise SodbenchError(f"--batch must be >= 1 (got {batch})")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
-    paths = list_images(images_dir)
-    stems = [p.stem for p in paths]
-    if len(set(stems)) != len(stems):
-        raise SodbenchError(f"--images folder {images_dir} has two images with the same stem")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    pairs = plan_maps(images_dir, out_dir)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     if size is None:
         size = getattr(model, "pretrained_cfg", {}).get("input_size", (3, INPUT_SIZE))[-1]
     runner = (fold_bn(model) if fold else model.eval()).to(device)
     written = []
     show = progress and sys.stderr.isatty()
-    with tqdm(total=len(paths), unit="img", disable=not show, desc="predict") as bar:
-        for chunk in _batches(paths, batch):
-            images = [read_image(p) for p in chunk]
+    with tqdm(total=len(pairs), unit="img", disable=not show, desc="predict") as bar:
+        for chunk in _batches(pairs, batch):
+            images = [read_image(source) for source, _ in chunk]
             maps = predict_arrays(runner, images, device=device, size=size)
-            for path, saliency in zip(chunk, maps, strict=True):
-                target = out_dir / f"{path.stem}.png"
-                Image.fromarray(saliency).save(target)
+            for (_, target), saliency in zip(chunk, maps, strict=True):
+                save_image(Image.fromarray(saliency), target)
                 written.append(target)
             bar.update(len(chunk))
     return written

@@ -17,7 +17,6 @@ then ``<out>/last.pth`` is written atomically (model, optimiser, RNG states, his
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,8 +28,10 @@ from minet_ref.loss import deep_supervision_loss
 from minet_ref.model import MINet
 from minet_ref.predict import list_images, predict_arrays, read_image
 from sodbench.errors import SodbenchError
+from sodbench.outputs import OutputPlan, atomic_file, atomic_write
 
 CHECKPOINT = "last.pth"
+HISTORY = "history.json"
 VAL_METRICS = ("MAE", "Sm", "wF", "maxF", "IoU")
 
 
@@ -127,10 +128,16 @@ def validate(model, pairs, size: int, device: str) -> dict:
     return {key: scores[key] for key in VAL_METRICS}
 
 
-def _atomic_save(obj, path: Path) -> None:
-    partial = path.with_name(path.name + ".partial")
-    torch.save(obj, partial)
-    os.replace(partial, path)
+def plan_outputs(config: TrainConfig) -> tuple[Path, Path]:
+    """``<out>/last.pth`` and ``<out>/history.json``, refused before training when they would
+    land in a data folder or cannot be written."""
+    plan = OutputPlan()
+    for option, folder in (("--data", config.data), ("--val", config.val)):
+        if folder:
+            for sub in ("", "Img", "GT"):
+                plan.add_input_folder(Path(folder) / sub, f"{option} {Path(folder) / sub}")
+    out = plan.add_output_folder(config.out, "--out")
+    return plan.add_output(out / CHECKPOINT, "--out"), plan.add_output(out / HISTORY, "--out")
 
 
 def train(config: TrainConfig, *, log=print) -> dict:
@@ -139,10 +146,6 @@ def train(config: TrainConfig, *, log=print) -> dict:
     ``<out>/last.pth`` holds ``state_dict`` (usable as ``--weights``), ``optimizer``,
     ``epoch``, the RNG states, ``config`` and ``history``; ``<out>/history.json`` the history.
     """
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if config.threads:
-        torch.set_num_threads(config.threads)
     if not 0 < config.crop <= config.size:
         raise SodbenchError(f"--crop {config.crop} must be between 1 and --size {config.size}")
     pairs = pair_folder(config.data)
@@ -150,6 +153,10 @@ def train(config: TrainConfig, *, log=print) -> dict:
         train_pairs, val_pairs = pairs, pair_folder(config.val)
     else:
         train_pairs, val_pairs = split_validation(pairs, config.val_every)
+    checkpoint_path, history_path = plan_outputs(config)
+    Path(config.out).mkdir(parents=True, exist_ok=True)
+    if config.threads:
+        torch.set_num_threads(config.threads)
     images, masks = load_pairs(train_pairs, config.size)
 
     torch.manual_seed(config.seed)
@@ -157,7 +164,6 @@ def train(config: TrainConfig, *, log=print) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.999), eps=1e-8)
     rng = np.random.default_rng(config.seed)
     history, start_epoch = [], 0
-    checkpoint_path = out / CHECKPOINT
     if config.resume:
         if not checkpoint_path.is_file():
             raise SodbenchError(f"--resume: no checkpoint {checkpoint_path} to resume from")
@@ -189,11 +195,12 @@ def train(config: TrainConfig, *, log=print) -> dict:
         history.append(record)
         log(f"epoch {epoch}/{config.epochs} loss {record['loss']:.4f} "
             + " ".join(f"{k} {v:.4f}" for k, v in scores.items()) + f" ({record['seconds']} s)")
-        _atomic_save({
-            "format": "minet_ref.train", "state_dict": model.state_dict(),
-            "optimizer": optimizer.state_dict(), "epoch": epoch,
-            "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-            "config": asdict(config), "history": history,
-        }, checkpoint_path)
-        (out / "history.json").write_text(json.dumps(history, indent=1))
+        with atomic_file(checkpoint_path, "wb") as handle:
+            torch.save({
+                "format": "minet_ref.train", "state_dict": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "epoch": epoch,
+                "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                "config": asdict(config), "history": history,
+            }, handle)
+        atomic_write(history_path, json.dumps(history, indent=1))
     return history

@@ -2,28 +2,80 @@
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+
 import click
 
 from sodbench.errors import SodbenchError
+from sodbench.outputs import OutputPlan
+from sodbench.profiling.guard import parse_input_shape
+
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+#: Seconds after which a run starts printing its steps.
+PROGRESS_AFTER = 5.0
 
 
-def _shape(text: str) -> tuple[int, ...]:
-    try:
-        shape = tuple(int(part) for part in text.lower().split("x"))
-    except ValueError:
-        shape = ()
-    if len(shape) < 2 or min(shape) < 1:
-        raise SodbenchError(f"--input {text!r} is not a shape like 1x3x368x368")
-    return shape
+def _plan(target: str, weights: str | None, json_path: str | None) -> None:
+    """Refuse a --json that is an input or cannot be written, before any work."""
+    plan = OutputPlan()
+    source = target.rpartition(":")[0]
+    if source.endswith(".py"):
+        plan.add_input(source, f"TARGET {source}")
+    if weights and weights != "demo":
+        plan.add_input(weights, f"--weights {weights}")
+    if json_path:
+        plan.add_output(json_path, "--json")
+
+
+class _Progress:
+    """Step lines on stderr, shown once the run has lasted ``after`` seconds.
+
+    A run that ends (or fails) sooner prints nothing but its result; a longer one is never
+    silent: the step under way is printed when the delay expires, every later step at once.
+    """
+
+    def __init__(self, after: float):
+        self.began = time.perf_counter()
+        self.after = after
+        self.lock = threading.Lock()
+        self.pending: str | None = None
+        self.shown = after <= 0
+        self.timer = threading.Timer(after, self._release)
+        self.timer.daemon = True
+        if not self.shown:
+            self.timer.start()
+
+    def __call__(self, step: str) -> None:
+        line = f"profile [{time.perf_counter() - self.began:6.1f} s] {step}"
+        with self.lock:
+            if self.shown:
+                click.echo(line, err=True)
+            else:
+                self.pending = line
+
+    def _release(self) -> None:
+        with self.lock:
+            self.shown = True
+            if self.pending is not None:
+                click.echo(self.pending, err=True)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.timer.cancel()
+        with self.lock:  # nothing may print after the result or the error line
+            self.shown, self.pending = False, None
 
 
 def _integers(text: str | None, option: str) -> list[int] | None:
     if text is None:
         return None
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        values = []
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    # ASCII digits only: int() would also read "１" and "+3".
+    values = [int(p) for p in parts] if all(_DIGITS.fullmatch(p) for p in parts) else []
     if not values or min(values) < 1:
         raise SodbenchError(f"{option} {text!r} is not a comma list of positive integers")
     return values
@@ -32,12 +84,14 @@ def _integers(text: str | None, option: str) -> list[int] | None:
 @click.command(name="profile")
 @click.argument("target")
 @click.option("--input", "input_shape", default="1x3x368x368", show_default=True,
-              help="Input shape NxCxHxW; complexity is counted per image (batch 1).")
+              help="Input shape N x C x H x W (four positive integers); complexity is counted "
+                   "per image (batch 1).")
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
 @click.option("--batch", default=None, help="Batch sizes to time, e.g. 1,8 (default: N of --input;"
               " 300 for minet-fps).")
 @click.option("--threads", default=None, type=click.IntRange(min=1),
-              help="torch.set_num_threads (and ONNX Runtime intra-op threads) while timing.")
+              help="torch.set_num_threads (and ONNX Runtime intra-op threads) for the run "
+                   "(default: the cores idle at the start, at most torch's count).")
 @click.option("--warmup", default=None, type=click.IntRange(min=0),
               help="Untimed calls (default 10; minet-fps: calls dropped, 21).")
 @click.option("--iters", default=None, type=click.IntRange(min=0),
@@ -51,17 +105,23 @@ def _integers(text: str | None, option: str) -> list[int] | None:
 @click.option("--amp", is_flag=True, help="Time under float16 autocast (CUDA only).")
 @click.option("--weights", default=None, help="Weights for a built-in model (path or 'demo').")
 @click.option("--no-external", is_flag=True, help="Skip the fvcore and thop cross-counts.")
-@click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
+@click.option("--json", "json_path", default=None, type=click.Path(),
               help="Write the record as JSON.")
+@click.option("--progress", is_flag=True,
+              help=f"Print each step on stderr from the start (default: once the run has "
+                   f"lasted {PROGRESS_AFTER:g} s).")
 def command(target, input_shape, device, batch, threads, warmup, iters, rounds, protocol, backends,
-            amp, weights, no_external, json_path) -> None:
+            amp, weights, no_external, json_path, progress) -> None:
     """Parameters, MACs/FLOPs and speed of TARGET under a stated protocol.
 
-    TARGET is package.module:callable, path/to/file.py:Name, or a built-in model (minet).
+    TARGET is package.module:callable (found from the current folder, as python -m does),
+    path/to/file.py:Name, or a built-in model (minet). A run longer than a few seconds prints
+    its steps on stderr.
     """
-    shape = _shape(input_shape)
+    shape = parse_input_shape(input_shape)
     batch_sizes = _integers(batch, "--batch")
     names = [n.strip() for item in backends for n in item.split(",") if n.strip()] or ["eager"]
+    _plan(target, weights, json_path)
     try:
         import torch  # noqa: F401
     except ImportError as error:
@@ -75,10 +135,13 @@ def command(target, input_shape, device, batch, threads, warmup, iters, rounds, 
     if protocol == "minet-fps" and device == "cpu" and batch_sizes is None and iters != 0:
         click.echo("note: minet-fps runs 100 calls at batch 300; on a CPU that takes tens of "
                    "minutes and several GB (shorten it with --batch/--iters/--warmup)", err=True)
-    model = load_target(target, weights=weights)
-    record = profile(model, shape, device=device, batch_sizes=batch_sizes, threads=threads,
-                     warmup=warmup, iters=iters, rounds=rounds, protocol=protocol,
-                     backends=names, amp=amp, external=not no_external, name=target)
+    with _Progress(0 if progress else PROGRESS_AFTER) as say:
+        say(f"loading {target}")
+        model = load_target(target, weights=weights)
+        record = profile(model, shape, device=device, batch_sizes=batch_sizes, threads=threads,
+                         warmup=warmup, iters=iters, rounds=rounds, protocol=protocol,
+                         backends=names, amp=amp, external=not no_external, name=target,
+                         progress=say)
     click.echo(format_record(record))
     if json_path:
         dump_profile(record, json_path)

@@ -23,12 +23,14 @@ import click
               help="Side images are resized to (training and validation).")
 @click.option("--crop", default=336, show_default=True, type=click.IntRange(min=16),
               help="Side of the random training crop.")
-@click.option("--out", default="minet_train", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", default="minet_train", show_default=True, type=click.Path(),
               help="Folder for last.pth (checkpoint and weights) and history.json.")
 @click.option("--resume", is_flag=True, help="Continue from <out>/last.pth.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
-@click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads.")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="torch CPU threads [default: the cores idle at the start, at most torch's "
+                   "count].")
 def command(model_name, data, val, val_every, epochs, batch, lr, size, crop, out, resume, seed,
             device, threads):
     """Train MINet with the paper's recipe: resize, random crop, Adam, Xavier init, BCE + SSIM
@@ -37,9 +39,13 @@ def command(model_name, data, val, val_every, epochs, batch, lr, size, crop, out
 
     from minet_ref.train import TrainConfig, train
     from sodbench.errors import SodbenchError
+    from sodbench.profiling.threads import choose_threads
 
     if device == "cuda" and not torch.cuda.is_available():
         raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
+    # One thread per core that is idle now: a core held by another process would otherwise
+    # stall every parallel operator (docs/profile.md, "Threads").
+    threads = choose_threads(threads, torch.get_num_threads())[0]
     config = TrainConfig(data=data, out=out, epochs=epochs, batch=batch, lr=lr, size=size,
                          crop=crop, val=val, val_every=val_every, seed=seed, device=device,
                          threads=threads, resume=resume)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from sodbench.errors import SodbenchError
+from sodbench.profiling.guard import describe_error
 
 BACKENDS = ("eager", "torchscript", "onnxruntime")
 ATOL = 1e-4
@@ -85,8 +86,7 @@ def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
                 input_names=["input"], output_names=outputs, dynamic_axes=axes,
             )
         except Exception as error:  # the exporter raises many unrelated types
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
-            raise SodbenchError(f"ONNX export failed: {first}") from error
+            raise SodbenchError(f"ONNX export failed: {describe_error(error)}") from error
     return buffer.getvalue()
 
 
@@ -146,11 +146,17 @@ def prepare_backend(
     """
     if backend == "eager":
         return _eager(model)
-    if backend == "torchscript":
-        return _torchscript(model, example)
-    if backend == "onnxruntime":
+    if backend not in BACKENDS:
+        raise SodbenchError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    try:
+        if backend == "torchscript":
+            return _torchscript(model, example)
         return _onnxruntime(model, example, threads)
-    raise SodbenchError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    except SodbenchError:
+        raise
+    except Exception as error:  # tracing and session creation raise many unrelated types
+        raise SodbenchError(f"backend {backend} could not be prepared: {describe_error(error)}; "
+                            "leave it out of --backend") from error
 
 
 def max_abs_difference(reference, outputs) -> float:
@@ -169,14 +175,17 @@ def max_abs_difference(reference, outputs) -> float:
 
 def check_equivalence(
     model: nn.Module, run: Callable, example: torch.Tensor, *, backend: str = "backend",
-    atol: float = ATOL,
+    atol: float = ATOL, reference=None,
 ) -> float:
     """Raise SodbenchError unless ``run(example)`` matches ``model(example)`` within ``atol``.
 
-    Returns the maximum absolute difference, which the profile record keeps.
+    ``reference`` is ``model(example)`` when the caller already has it (one eager call for
+    several backends). Returns the maximum absolute difference, which the profile record keeps.
     """
     with torch.inference_mode():
-        difference = max_abs_difference(model(example), run(example))
+        if reference is None:
+            reference = model(example)
+        difference = max_abs_difference(reference, run(example))
     if not difference <= atol:
         raise SodbenchError(
             f"backend {backend} differs from eager PyTorch by {difference:.3g} (> {atol:g}); "

@@ -94,10 +94,12 @@ class _RecordingCounter(FlopCounterMode):
         self.calls = Counter()
         self.elements = Counter()
         self.bias_elements = 0
+        self.largest_output = 0
 
     def _count_flops(self, func_packet, out, args, kwargs):
         name = str(func_packet)
         numel = _first_numel(out)
+        self.largest_output = max(self.largest_output, numel)
         self.calls[name] += 1
         self.elements[name] += numel
         if func_packet in _CONV and args[2] is not None:
@@ -189,8 +191,9 @@ def count_complexity(model: nn.Module, example: torch.Tensor) -> dict:
     dict
         ``macs``, ``flops`` (2 x MACs), ``flops_with_elementwise``, ``paper_compatible_macs``,
         ``module_hook_macs``, ``bias_elements``, ``batch_norm_elements``,
-        ``bilinear_output_elements``, ``batch_norm_affine`` and the breakdowns ``by_operator``,
-        ``by_module`` and ``uncounted_ops``.
+        ``bilinear_output_elements``, ``batch_norm_affine``, ``largest_output_elements`` (of
+        one operator: a lower bound of the memory a forward needs) and the breakdowns
+        ``by_operator``, ``by_module`` and ``uncounted_ops``.
     """
     counter = _RecordingCounter()
     hook_total, handles = _module_hook_macs(model)
@@ -213,6 +216,7 @@ def count_complexity(model: nn.Module, example: torch.Tensor) -> dict:
         "bias_elements": counter.bias_elements,
         "batch_norm_elements": batch_norm,
         "bilinear_output_elements": counter.elements[str(aten.upsample_bilinear2d)],
+        "largest_output_elements": counter.largest_output,
         "batch_norm_affine": all(
             m.affine for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
         ),

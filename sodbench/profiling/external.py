@@ -15,6 +15,8 @@ import warnings
 import torch
 from torch import nn
 
+from sodbench.profiling.guard import describe_error
+
 FVCORE_COUNTS = (
     "fvcore FlopCountAnalysis.total(): conv/linear MACs + 2 per BatchNorm element (eval) "
     "+ 4 per bilinear-upsampling output element; bias, ReLU, add and sigmoid are not counted "
@@ -62,7 +64,11 @@ def thop_total(model: nn.Module, example: torch.Tensor) -> int | None:
 
 
 def external_counters(model: nn.Module, example: torch.Tensor, counts: dict) -> dict:
-    """fvcore and thop entries for the record, each with the total our breakdown predicts."""
+    """fvcore and thop entries for the record, each with the total our breakdown predicts.
+
+    A tool that is not installed, or that fails on a model our own counter ran, is recorded
+    as skipped with the reason; it never stops the profile.
+    """
     bn_weight = 4 if counts["batch_norm_affine"] else 2
     expected = {
         "fvcore": counts["macs"] + 2 * counts["batch_norm_elements"]
@@ -70,13 +76,18 @@ def external_counters(model: nn.Module, example: torch.Tensor, counts: dict) -> 
         "thop": counts["module_hook_macs"] + bn_weight * counts["batch_norm_elements"],
     }
     entries = {}
-    for name, total, what in (
-        ("fvcore", fvcore_total(model, example), FVCORE_COUNTS),
-        ("thop", thop_total(model, example), THOP_COUNTS),
+    for name, counter, what in (
+        ("fvcore", fvcore_total, FVCORE_COUNTS),
+        ("thop", thop_total, THOP_COUNTS),
     ):
+        skipped = f"{name} is not installed"
+        try:
+            total = counter(model, example)
+        except Exception as error:  # the model ran for our counter: this is the tool's failure
+            total, skipped = None, f"{name} failed: {describe_error(error)}"
         entry = {"value": total, "counts": what, "expected_from_breakdown": expected[name]}
         if total is None:
-            entry["skipped"] = f"{name} is not installed"
+            entry["skipped"] = skipped
         else:
             entry["explained"] = total == expected[name]
         entries[name] = entry

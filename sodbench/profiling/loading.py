@@ -1,29 +1,27 @@
 """Resolve the TARGET of ``sodbench profile`` to an ``nn.Module``.
 
-TARGET is one of ``package.module:callable`` (imported), ``path/to/file.py:Name`` (loaded from
-the file), or a built-in name (``minet``: the reference MINet of ``minet_ref``). The named
-object may be a module instance, a class or a function; classes and functions are called
-without arguments.
+TARGET is one of ``package.module:callable`` (imported with the current folder first on
+``sys.path``, as ``python -m`` does), ``path/to/file.py:Name`` (loaded from the file, its folder
+on ``sys.path`` while it loads), or a built-in name (``minet``: the reference MINet of
+``minet_ref``). The named object may be a module instance, a class or a function; classes and
+functions are called without arguments.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 from torch import nn
 
 from sodbench.errors import SodbenchError
+from sodbench.profiling.guard import describe_error
 
 BUILTINS = ("minet",)
 _FORMS = "`package.module:callable`, `path/to/file.py:Name` or a built-in name (minet)"
-
-
-def _describe(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def _builtin(name: str, weights: str | None) -> nn.Module:
@@ -45,19 +43,34 @@ def _load_file(path: Path):
     try:
         spec.loader.exec_module(module)
     except Exception as error:
-        raise SodbenchError(f"cannot load TARGET file {path}: {_describe(error)}") from error
+        raise SodbenchError(f"cannot load TARGET file {path}: {describe_error(error)}") from error
     finally:
         sys.path.remove(str(path.resolve().parent))
     return module
 
 
 def _import(module_name: str):
+    # As `python -m`: the current folder comes first on sys.path while the module imports, so
+    # `sodbench profile mypkg.models:MyNet` run beside mypkg/ finds it without installing it.
+    folder = os.getcwd()
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    importlib.invalidate_caches()  # a module written a moment ago must be seen
     try:
         return importlib.import_module(module_name)
     except Exception as error:
+        top = module_name.partition(".")[0]
+        hint = ""
+        if isinstance(error, ModuleNotFoundError) and error.name == top:
+            hint = (f"; run from the folder that holds {top}, or install it, or give "
+                    "path/to/file.py:Name")
         raise SodbenchError(
-            f"cannot import TARGET module {module_name!r}: {_describe(error)}"
+            f"cannot import TARGET module {module_name!r}: {describe_error(error)}{hint}"
         ) from error
+    finally:
+        if added:
+            sys.path.remove(folder)
 
 
 def _instantiate(obj, target: str) -> nn.Module:
@@ -69,7 +82,7 @@ def _instantiate(obj, target: str) -> nn.Module:
         obj = obj()
     except Exception as error:
         raise SodbenchError(
-            f"calling TARGET {target}() failed: {_describe(error)}"
+            f"calling TARGET {target}() failed: {describe_error(error)}"
         ) from error
     if not isinstance(obj, nn.Module):
         raise SodbenchError(

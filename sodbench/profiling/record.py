@@ -29,7 +29,9 @@ from sodbench.outputs import atomic_write
 
 FORMAT = "sodbench.profile"
 SCHEMA = 1
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY"
+)
 
 
 def cpu_name() -> str:

@@ -75,10 +75,18 @@ def _speed_lines(record: dict) -> list[str]:
                    "images/s", "max|diff| vs eager"], rows)
 
 
-def _rounds(protocol: dict) -> str:
+def plural(n: int, noun: str) -> str:
+    """``1 thread``, ``2 threads`` (for nouns whose plural adds an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _rounds(record: dict) -> str:
+    protocol = record["protocol"]
     if protocol["name"] == "minet-fps":
         return "warm-up calls timed and dropped, as FPS.py"
-    return f"in {protocol['rounds']} rounds, backends interleaved"
+    # Fewer calls than rounds give fewer rounds; the rows keep the number run.
+    rounds = record["speed"][0].get("rounds", protocol["rounds"])
+    return f"in {plural(rounds, 'round')}, backends interleaved"
 
 
 def format_record(record: dict) -> str:
@@ -107,11 +115,14 @@ def format_record(record: dict) -> str:
         lines += [
             "",
             f"speed: protocol {protocol['name']}, {protocol['warmup']} warm-up + "
-            f"{protocol['iters']} timed calls ({_rounds(protocol)}), "
+            f"{plural(protocol['iters'], 'timed call')} ({_rounds(record)}), "
             f"device {env['device']} ({env['device_name']}), "
-            f"{env['threads']} threads, {env['dtype']}, torch {env['torch']}",
+            f"{plural(env['threads'], 'thread')}, {env['dtype']}, torch {env['torch']}",
             *_speed_lines(record),
         ]
+        chosen = env.get("threads_chosen", "")
+        if chosen.startswith("default"):
+            lines.append(f"threads: {chosen} (--threads N sets them)")
         load, cpus = env.get("load_average_1min"), env.get("logical_cpus")
         # The load average includes this run; above one per CPU, others were competing.
         if load is not None and cpus and load > cpus:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 import torch
 
 from sodbench.errors import SodbenchError
+from sodbench.profiling.report import plural
 
 PROTOCOLS = ("latency", "throughput", "minet-fps")
 #: Kunye-Shen/MINet FPS.py: batch, total calls, calls dropped (``if idx > 20``).
@@ -135,13 +136,15 @@ def _round_sizes(iters: int, rounds: int) -> list[int]:
 
 def measure(
     runs: dict[str, Callable], x: torch.Tensor, *, protocol: str, warmup: int, iters: int,
-    rounds: int = 5, amp: bool = False,
+    rounds: int = 5, amp: bool = False, progress: Callable[[str], None] | None = None,
 ) -> dict[str, dict]:
     """One speed row per named callable in ``runs`` on input ``x`` under ``protocol``.
 
     minet-fps times each callable on its own, as FPS.py does; the other protocols interleave
-    them in ``rounds`` with a rotating order (see the module docstring).
+    them in ``rounds`` with a rotating order (see the module docstring). ``progress`` gets one
+    line before each block of calls (warm-up, each round).
     """
+    progress = progress or (lambda line: None)
     if iters < 1 or warmup < 0:
         raise SodbenchError(f"need --iters >= 1 and --warmup >= 0 (got {iters}, {warmup})")
     if protocol == "minet-fps":
@@ -149,15 +152,23 @@ def measure(
             raise SodbenchError(
                 f"minet-fps needs --iters > --warmup (calls dropped); got {iters} and {warmup}"
             )
-        return {name: _minet_fps(run, x, warmup=warmup, iters=iters, amp=amp)
-                for name, run in runs.items()}
+        rows = {}
+        for name, run in runs.items():
+            progress(f"{name}: {plural(iters, 'call')} at batch {x.shape[0]}, the first {warmup} "
+                     "dropped (minet-fps)")
+            rows[name] = _minet_fps(run, x, warmup=warmup, iters=iters, amp=amp)
+        return rows
     if protocol not in PROTOCOLS:
         raise SodbenchError(f"unknown --protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
     names = list(runs)
     seconds = {name: [] for name in names}
+    if warmup:
+        progress(f"{plural(warmup, 'call')} of warm-up per backend ({', '.join(names)})")
     for name in names:
         time_calls(runs[name], x, warmup=warmup, iters=0, amp=amp)
-    for index, size in enumerate(_round_sizes(iters, rounds)):
+    sizes = _round_sizes(iters, rounds)
+    for index, size in enumerate(sizes):
+        progress(f"timing round {index + 1}/{len(sizes)}: {plural(size, 'call')} per backend")
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
             seconds[name] += time_calls(runs[name], x, warmup=0, iters=size, amp=amp)
