@@ -32,7 +32,11 @@ def as_batch(array, what: str, *, batch: bool = False) -> np.ndarray:
     images of W x 3 pixels without a word. This is the one place that rule lives; every
     public function and the Evaluator pass their ``batch`` keyword here.
     """
-    array = np.asarray(array)
+    try:
+        array = np.asarray(array)
+    except ValueError as error:  # a list of maps of different sizes
+        raise SodbenchError(f"{what} is a sequence of maps of different shapes: a batch holds "
+                            "maps of one size; pass one H x W pair per call instead") from error
     if array.ndim == 3 and not batch:
         raise SodbenchError(_three_axes_message(array.shape, what))
     if array.ndim not in (2, 3):

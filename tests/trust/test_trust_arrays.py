@@ -171,3 +171,9 @@ def test_negative_float_prediction_file_names_the_pair(cli, sample, tmp_path):
                            "-0.1")
     assert "must lie in [0, 1]" in line
     assert digests(sample) == before and not (tmp_path / "r.json").exists()
+
+
+def test_a_list_of_maps_of_different_sizes_is_one_line():
+    small, large = np.zeros((4, 4), np.uint8), np.zeros((5, 5), np.uint8)
+    with pytest.raises(SodbenchError, match="maps of different shapes"):
+        Evaluator().update([small, large], [small, large], batch=True)
