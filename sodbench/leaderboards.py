@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from sodbench.errors import SodbenchError
+from sodbench.profiles import PROFILES
 from sodbench.results import LOWER_IS_BETTER, METRIC_KEYS
 
 #: Columns describing a model's cost rather than its accuracy, in table order.
@@ -70,7 +71,7 @@ class Leaderboard:
     source does not give is NaN. ``extra`` holds descriptive columns (``year``, ``group``).
     ``title`` is the caption without its number; ``source_table`` is that number in the source
     (``"Table II"``). ``n_images`` is the number of test images the rows were scored on
-    (None when the source does not say).
+    (None when the source does not say); ``profile`` the metric conventions of its rows.
     """
 
     name: str
@@ -83,6 +84,9 @@ class Leaderboard:
     units: dict = field(default_factory=dict)
     n_images: int | None = None
     source_table: str = ""
+    profile: str | None = None
+    """The metric conventions the rows were scored under (a ``sodbench.profiles`` name), or
+    None when the source does not say."""
 
     @property
     def metrics(self) -> list[str]:
@@ -105,7 +109,8 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
         ``"minet-ablation"`` (Table IV), or a CSV with a ``method`` column and metric or
         efficiency columns in any common spelling (``WF``, ``SM``, ``Param (M)`` ...). A CSV's
         dataset is its ``dataset`` column when present, else the file stem; its image count
-        is its ``n_images`` column (one whole number for every row) when present.
+        is its ``n_images`` column (one whole number for every row) when present, and the
+        metric conventions of its rows its ``profile`` column (one profile name).
 
     Returns
     -------
@@ -125,9 +130,19 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
     if "dataset" in raw.columns:
         dataset = str(raw.pop("dataset").iloc[0])
     n_images = _image_count(raw.pop("n_images"), path) if "n_images" in raw.columns else None
+    profile = _profile(raw.pop("profile"), path) if "profile" in raw.columns else None
     frame, extra = _split(raw, path)
     return Leaderboard(name=path.stem, title=path.stem, dataset=dataset,
-                       source=str(path), frame=frame, extra=extra, n_images=n_images)
+                       source=str(path), frame=frame, extra=extra, n_images=n_images,
+                       profile=profile)
+
+
+def _profile(column: pd.Series, path: Path) -> str:
+    values = set(column.astype(str))
+    if len(values) != 1 or next(iter(values)) not in PROFILES:
+        raise SodbenchError(f"{path}: column 'profile' must name one metric profile "
+                            f"({', '.join(PROFILES)}), the same on every row")
+    return values.pop()
 
 
 def _image_count(column: pd.Series, path: Path) -> int:
@@ -152,7 +167,8 @@ def _bundled(name: str, index: dict) -> Leaderboard:
     return Leaderboard(name=name, title=table["title"], dataset=index["dataset"],
                        source=index["source"]["citation"], frame=frame, extra=extra,
                        notes=tuple(table.get("notes", ())), units=units,
-                       n_images=index["n_images"], source_table=table["source_table"])
+                       n_images=index["n_images"], source_table=table["source_table"],
+                       profile=index["profile"])
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

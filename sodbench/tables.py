@@ -10,9 +10,9 @@ usual red/green/blue of PySODEvalToolkit's ``\\first/\\second/\\third`` macros i
 green on white is also hard to read). The macro names are kept, so a paper's own definitions
 still win.
 
-A row of a results entry that was not scored on every test image of a leaderboard's dataset
-is refused next to the published rows unless partial rows are allowed; then it is marked
-with a dagger and a note.
+A row of a results entry that was not scored on every test image of a leaderboard's dataset,
+or under the leaderboard's metric conventions, is refused next to the published rows unless
+such rows are allowed; then it is marked with a dagger and a note.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ class Table:
 
 def build_table(document: dict | None = None, *, profiles: dict[str, dict] | None = None,
                 leaderboard: Leaderboard | None = None, columns: list[str] | None = None,
-                flops: str = "paper", allow_partial: bool = False) -> Table:
+                flops: str = "paper", allow_partial: bool = False,
+                allow_other_profile: bool = False) -> Table:
     """Assemble a table from a results document, profile records and a published leaderboard.
 
     Parameters
@@ -83,6 +84,9 @@ def build_table(document: dict | None = None, *, profiles: dict[str, dict] | Non
     allow_partial : bool
         Show results rows that were not scored on all of the leaderboard's test images
         (``leaderboard.n_images``), marked ``†`` with a note, instead of refusing them.
+    allow_other_profile : bool
+        Likewise for results rows scored under other metric conventions than the
+        leaderboard's rows (``leaderboard.profile``).
     """
     if flops not in FLOPS_COUNTERS:
         raise SodbenchError(f"--flops {flops!r}: choose one of {', '.join(FLOPS_COUNTERS)}")
@@ -95,7 +99,8 @@ def build_table(document: dict | None = None, *, profiles: dict[str, dict] | Non
     frame = results_frame(document, metrics)
     if leaderboard is not None:
         target = _target_dataset(frame, leaderboard)
-        partial = _partial_rows(document, target, leaderboard, allow_partial)
+        partial = _partial_rows(document, target, leaderboard, allow_partial,
+                                allow_other_profile)
         frame = _merge_leaderboard(frame, leaderboard, target, metrics, footnotes, partial)
     if frame.empty:
         raise SodbenchError("nothing to tabulate: the results hold no entries")
@@ -166,31 +171,46 @@ def _target_dataset(frame: pd.DataFrame, board: Leaderboard) -> str | None:
 
 
 def _partial_rows(document: dict, target: str | None, board: Leaderboard,
-                  allow_partial: bool) -> dict[str, str]:
-    """Method -> its note, for the results rows that were not scored on every test image the
-    leaderboard's rows were (refused unless ``allow_partial``)."""
-    expected = (f"the published rows are on all {board.n_images} test images of {board.dataset}"
-                if board.n_images else
-                f"{board.source} gives no image count (add an n_images column)")
-    partial = {}
+                  allow_partial: bool, allow_other_profile: bool = False) -> dict[str, str]:
+    """Method -> its note, for the results rows that cannot be compared with the published
+    ones: scored on another number of test images (refused unless ``allow_partial``), or under
+    other metric conventions (refused unless ``allow_other_profile``)."""
+    provenance = document.get("provenance", {})
+    partial, other = {}, {}
     for entry in document["entries"]:
-        counts = entry.get("counts") or {}
-        scored, n_gt = counts.get("n_evaluated"), counts.get("n_gt")
-        if str(entry["dataset"]) != target or (board.n_images and
-                                               scored == n_gt == board.n_images):
+        if str(entry["dataset"]) != target:
             continue
-        partial[str(entry["method"])] = ("records no image count" if None in (scored, n_gt)
-                                         else f"scored {scored} of {n_gt} images")
-    if partial and not allow_partial:
-        method, seen = next(iter(partial.items()))
-        more = f" (and {len(partial) - 1} more)" if len(partial) > 1 else ""
-        raise SodbenchError(
-            f"--leaderboard {board.name}: {expected}, but {method} {seen}{more}; evaluate the "
-            "whole test set, or allow partial rows (--allow-partial) to show them marked as "
-            "not comparable"
-        )
-    return {method: f"{seen}; {expected} (partial; not comparable)"
-            for method, seen in partial.items()}
+        method, counts = str(entry["method"]), entry.get("counts") or {}
+        scored, n_gt = counts.get("n_evaluated"), counts.get("n_gt")
+        if not (board.n_images and scored == n_gt == board.n_images):
+            partial[method] = ("records no image count" if None in (scored, n_gt)
+                               else f"scored {scored} of {n_gt} images")
+        profile = entry.get("profile", provenance.get("profile"))
+        if board.profile is None or profile != board.profile:
+            other[method] = f"scored under profile {profile}"
+    counted = (f"the published rows are on all {board.n_images} test images of {board.dataset}"
+               if board.n_images else
+               f"{board.source} gives no image count (add an n_images column)")
+    conventions = (f"the published rows follow profile {board.profile}" if board.profile else
+                   f"{board.source} names no metric profile (add a profile column)")
+    for rows, allowed, expected, fix in (
+            (partial, allow_partial, counted, "evaluate the whole test set, or allow partial "
+             "rows (--allow-partial)"),
+            (other, allow_other_profile, conventions, f"evaluate with --profile "
+             f"{board.profile or 'NAME'}, or allow rows of other profiles (--allow-other-profile)")):
+        if rows and not allowed:
+            method, seen = next(iter(rows.items()))
+            more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+            raise SodbenchError(f"--leaderboard {board.name}: {expected}, but {method} {seen}"
+                                f"{more}; {fix} to show them marked as not comparable")
+    notes = {}
+    for method in dict.fromkeys([*partial, *other]):
+        reasons = [(rows[method], expected, kind) for rows, expected, kind in
+                   ((partial, counted, "partial"), (other, conventions, "other profile"))
+                   if method in rows]
+        notes[method] = ("; ".join(f"{seen}; {expected}" for seen, expected, _ in reasons)
+                         + f" ({', '.join(kind for *_, kind in reasons)}; not comparable)")
+    return notes
 
 
 def _merge_leaderboard(frame: pd.DataFrame, board: Leaderboard, target: str | None,

@@ -63,6 +63,9 @@ def _plan(results, specs, leaderboard, out) -> None:
 @click.option("--allow-partial", is_flag=True,
               help="With --leaderboard: show results not scored on all of its test images "
                    "(marked †, not comparable) instead of refusing them.")
+@click.option("--allow-other-profile", is_flag=True,
+              help="With --leaderboard: show results scored under other metric conventions "
+                   "than its rows (marked †, not comparable) instead of refusing them.")
 @click.option("--format", "fmt", type=click.Choice(tables.FORMATS),
               help="Output format (default: from --out's suffix, else md).")
 @click.option("--digits", default=4, show_default=True, help="Decimals of metric values.")
@@ -75,14 +78,16 @@ def _plan(results, specs, leaderboard, out) -> None:
               help="FLOPs (G) column: paper-compatible MACs (as the MINet paper), MACs, "
                    "or FLOPs = 2 x MACs.")
 @click.option("--out", help="Write here (atomically) instead of stdout.")
-def command(results, profile_json, leaderboard, allow_partial, fmt, digits, highlight, columns,
-            flops, out):
+def command(results, profile_json, leaderboard, allow_partial, allow_other_profile, fmt, digits,
+            highlight, columns, flops, out):
     """Render RESULTS.json (from `sodbench eval --json`) as a Markdown/LaTeX/CSV/HTML table."""
     if results is None and leaderboard is None:
         raise click.UsageError("give RESULTS.json, --leaderboard NAME, or both")
-    if allow_partial and not (results and leaderboard):
-        raise SodbenchError("--allow-partial: only means something with RESULTS and "
-                            "--leaderboard (results rows beside published ones)")
+    for flag, given in (("--allow-partial", allow_partial),
+                        ("--allow-other-profile", allow_other_profile)):
+        if given and not (results and leaderboard):
+            raise SodbenchError(f"{flag}: only means something with RESULTS and "
+                                "--leaderboard (results rows beside published ones)")
     specs = _profile_specs(profile_json)
     if out:
         _plan(results, specs, leaderboard, out)
@@ -91,7 +96,7 @@ def command(results, profile_json, leaderboard, allow_partial, fmt, digits, high
     table = tables.build_table(
         document, profiles=_profiles(specs), leaderboard=board, flops=flops,
         columns=[name for name in columns.split(",") if name.strip()] if columns else None,
-        allow_partial=allow_partial,
+        allow_partial=allow_partial, allow_other_profile=allow_other_profile,
     )
     fmt = fmt or (tables.format_for_path(out) if out else None) or "md"
     text = tables.render(table, fmt, digits=digits, highlight=highlight)

@@ -28,7 +28,8 @@ def counts(n_images: int = 10) -> dict:
             "images_sha256": hashlib.sha256(names.encode()).hexdigest()}
 
 
-def entry(dataset: str, method: str, seed: int = 0, *, n_images: int = 10, **metrics) -> dict:
+def entry(dataset: str, method: str, seed: int = 0, *, n_images: int = 10,
+          profile: str = "pysodmetrics", **metrics) -> dict:
     """One results entry with the given metrics and seeded curves, on ``n_images`` images."""
-    return {"dataset": dataset, "method": method, "profile": "pysodmetrics",
+    return {"dataset": dataset, "method": method, "profile": profile,
             "counts": counts(n_images), "metrics": metrics, "curves": curves(seed), "notes": []}

@@ -3,6 +3,7 @@ table, colour-blind-safe marks, captions, and names escaped in every format."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -113,7 +114,7 @@ def test_partial_run_against_table_ii_is_refused(cli, sample, tmp_path):
 def test_allow_partial_marks_the_row_and_says_why(cli, sample, tmp_path):
     (sample / "pred" / "GoodNet" / "Pa_2.png").unlink()
     results = evaluate(cli, sample, tmp_path / "r.json", "--dataset", "SD-Saliency-900",
-                       "--on-missing", "skip")
+                       "--on-missing", "skip", "--profile", "minet-tii2024")
     run = cli("table", results, "--leaderboard", "sd-saliency-900", "--allow-partial")
     assert run.code == 0, run.err
     rows = [line.split("|")[1].strip() for line in run.out.splitlines() if line.startswith("|")]
@@ -142,10 +143,10 @@ def test_every_bundled_table_knows_its_image_count(cli, sample, tmp_path, name):
 
 def test_user_leaderboard_image_count(cli, results, tmp_path):
     counted = tmp_path / "counted.csv"
-    counted.write_text("method,dataset,n_images,MAE\nOld,sample,9,0.1\n")
+    counted.write_text("method,dataset,n_images,profile,MAE\nOld,sample,9,pysodmetrics,0.1\n")
     run = cli("table", results, "--leaderboard", counted)
     assert run.code == 0, run.err
-    assert "Published rows (9 test images): counted;" in run.out
+    assert "Published rows (9 test images): counted;" in run.out, run.err
     uncounted = tmp_path / "uncounted.csv"
     uncounted.write_text("method,dataset,MAE\nOld,sample,0.1\n")
     run = cli("table", results, "--leaderboard", uncounted)
@@ -229,3 +230,56 @@ def test_two_profiles_for_one_method_are_refused(cli, results, profile):
     assert run.code == 2
     assert run.error_line() == (f"error: --profile-json {profile}: a second profile for "
                                 "'GoodNet'; give one profile per method")
+
+
+# --- results scored under other conventions than the published rows (item 4's kind) ---
+
+def _full_run(tmp_path, profile: str):
+    from sodbench.results import dump_results
+
+    names = "\n".join(sorted(str(index) for index in range(900)))
+    path = tmp_path / f"{profile}.json"
+    dump_results({"provenance": {"profile": profile}, "entries": [{
+        "dataset": "SD-Saliency-900", "method": "MyNet", "profile": profile,
+        "counts": {"n_evaluated": 900, "n_gt": 900, "coverage": 1.0,
+                   "images_sha256": hashlib.sha256(names.encode()).hexdigest()},
+        "metrics": {"MAE": 0.0150, "wF": 0.9, "OR": 0.8, "Sm": 0.93, "PFOM": 0.9,
+                    "IoU": 0.85}}]}, path)
+    return path
+
+
+def test_other_conventions_against_table_ii_are_refused(cli, tmp_path):
+    """A default (pysodmetrics) run ranked against the paper's minet-tii2024 rows."""
+    run = cli("table", _full_run(tmp_path, "pysodmetrics"), "--leaderboard", "sd-saliency-900")
+    assert run.code == 2
+    assert run.error_line() == (
+        "error: --leaderboard sd-saliency-900: the published rows follow profile "
+        "minet-tii2024, but MyNet scored under profile pysodmetrics; evaluate with --profile "
+        "minet-tii2024, or allow rows of other profiles (--allow-other-profile) to show them "
+        "marked as not comparable")
+
+
+def test_allow_other_profile_marks_the_row(cli, tmp_path):
+    run = cli("table", _full_run(tmp_path, "pysodmetrics"), "--leaderboard", "sd-saliency-900",
+              "--allow-other-profile")
+    assert run.code == 0, run.err
+    assert "| MyNet† |" in run.out
+    assert ("MyNet†: scored under profile pysodmetrics; the published rows follow profile "
+            "minet-tii2024 (other profile; not comparable)." in run.out)
+
+
+def test_the_papers_conventions_are_ranked_unmarked(cli, tmp_path):
+    run = cli("table", _full_run(tmp_path, "minet-tii2024"), "--leaderboard", "sd-saliency-900")
+    assert run.code == 0, run.err
+    assert "| MyNet |" in run.out and "†" not in run.out
+
+
+def test_user_leaderboard_profile_column(cli, tmp_path):
+    board = tmp_path / "mine.csv"
+    board.write_text("method,dataset,n_images,profile,MAE\nOld,SD-Saliency-900,900,matlab,0.1\n")
+    run = cli("table", _full_run(tmp_path, "matlab"), "--leaderboard", board)
+    assert run.code == 0, run.err
+    board.write_text("method,n_images,profile,MAE\nOld,900,fan,0.1\n")
+    run = cli("table", _full_run(tmp_path, "matlab"), "--leaderboard", board)
+    assert run.code == 2
+    assert "column 'profile' must name one metric profile" in run.error_line()
