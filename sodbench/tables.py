@@ -196,8 +196,9 @@ def _partial_rows(document: dict, target: str | None, board: Leaderboard,
     for rows, allowed, expected, fix in (
             (partial, allow_partial, counted, "evaluate the whole test set, or allow partial "
              "rows (--allow-partial)"),
-            (other, allow_other_profile, conventions, f"evaluate with --profile "
-             f"{board.profile or 'NAME'}, or allow rows of other profiles (--allow-other-profile)")):
+            (other, allow_other_profile, conventions,
+             f"evaluate with --profile {board.profile or 'NAME'}, or allow rows of other "
+             "profiles (--allow-other-profile)")):
         if rows and not allowed:
             method, seen = next(iter(rows.items()))
             more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""

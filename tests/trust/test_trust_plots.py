@@ -115,7 +115,8 @@ def test_figure_and_points_on_one_path_are_refused(cli, results, tmp_path, no_dr
     run = cli("plot", results, "--out", "x.png", "--csv", "x.png")
     assert run.code == 2
     line = run.error_line()
-    assert "--csv x.png" in line and "--out x.png" in line and "already written by this command" in line
+    assert "--csv x.png" in line and "--out x.png" in line
+    assert "already written by this command" in line
     assert not (tmp_path / "x.png").exists()
 
 
