@@ -10,8 +10,8 @@ from sodbench.results import load_results
 
 
 @click.command()
-@click.argument("results", type=click.Path(dir_okay=False))
-@click.option("--baseline", required=True, type=click.Path(dir_okay=False),
+@click.argument("results")
+@click.option("--baseline", required=True,
               help="The results file the numbers must still match.")
 @click.option("--atol", default=1e-4, show_default=True, type=float,
               help="Absolute tolerance (finite, 0 or more).")

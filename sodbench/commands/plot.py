@@ -9,7 +9,7 @@ from sodbench.outputs import OutputPlan
 
 
 @click.command()
-@click.argument("results", type=click.Path(dir_okay=False))
+@click.argument("results")
 @click.option("--kind", type=click.Choice(list(plots.KINDS)), default="pr", show_default=True,
               help="pr: precision against recall; fm / em: F- / E-measure against threshold.")
 @click.option("--out", type=click.Path(),

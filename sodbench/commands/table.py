@@ -53,7 +53,7 @@ def _plan(results, specs, leaderboard, out) -> None:
 
 
 @click.command()
-@click.argument("results", required=False, type=click.Path(dir_okay=False))
+@click.argument("results", required=False)
 @click.option("--profile-json", "profile_json", multiple=True, metavar="[METHOD=]P.json",
               help="Profile record(s) from `sodbench profile --json` for Param/FLOPs/Speed; "
                    "matched to a method by the record's model name unless METHOD= is given.")

@@ -56,3 +56,15 @@ def test_results_path_that_is_a_loop(cli, tmp_path):
     run = cli("table", tmp_path / "loop.json")
     assert run.code == 2
     assert "loop" in run.error_line()
+
+
+@pytest.mark.parametrize("command", [["table"], ["plot"], ["check", "--baseline"]])
+def test_results_path_that_is_a_folder(cli, tmp_path, command):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    args = [command[0], folder, *command[1:]]
+    if command[0] == "check":
+        args.append(folder)
+    run = cli(*args)
+    assert run.code == 2
+    assert run.error_line() == f"error: {folder}: cannot read (is a folder, not a regular file)"
