@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from minet_ref.model import INPUT_SIZE, fold_bn
 from sodbench.errors import SodbenchError
+from sodbench.io import open_image
 from sodbench.outputs import OutputPlan, save_image
 
 MEAN = 0.4669
@@ -37,13 +38,10 @@ IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 def read_image(path: str | Path) -> np.ndarray:
     """An image file as H x W (grey) or H x W x 3 (colour) array, alpha and palettes dropped."""
-    try:
-        with Image.open(path) as image:
-            if image.mode not in ("L", "RGB", "I;16"):
-                image = image.convert("RGB" if image.mode in ("P", "RGBA", "CMYK") else "L")
-            return np.asarray(image)
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise SodbenchError(f"cannot read image {path}: {error}") from None
+    with open_image(path) as image:
+        if image.mode not in ("L", "RGB", "I;16"):
+            image = image.convert("RGB" if image.mode in ("P", "RGBA", "CMYK") else "L")
+        return np.asarray(image)
 
 
 def preprocess(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:

@@ -9,6 +9,8 @@ weights loaded and the model ran; maps, checkpoints and `history.json` were writ
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from trust_helpers import digests
 
@@ -134,3 +136,21 @@ def test_train_out_in_a_data_folder_is_refused_before_training(cli, sample, monk
     assert run.error_line() == (f"error: --out {sample}: is --data {sample}, an input folder; "
                                 "choose another folder")
     assert digests(sample) == before
+
+
+@pytest.mark.parametrize("reader", ["minet_ref.predict", "sodbench.baselines"])
+def test_model_input_readers_share_the_map_readers_guards(tmp_path, reader):
+    """The images a model or a baseline reads get the guards of the map reader: a FIFO is
+    refused without waiting for a writer, a damaged file is one line naming it."""
+    import importlib
+
+    from sodbench.errors import SodbenchError
+
+    read_image = importlib.import_module(reader).read_image
+    fifo = tmp_path / "In_1.png"
+    os.mkfifo(fifo)
+    with pytest.raises(SodbenchError, match=r"In_1.png: cannot read \(is a FIFO"):
+        read_image(fifo)
+    (tmp_path / "broken.bmp").write_bytes(b"BM" + bytes(40))
+    with pytest.raises(SodbenchError, match=r"broken.bmp: cannot read image \("):
+        read_image(tmp_path / "broken.bmp")
