@@ -83,6 +83,42 @@ def _from_jsonable(value):
     return value
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _entry_ok(entry, dataset: str, method: str) -> bool:
+    """True if ``entry`` has the layout of a results entry of (dataset, method) with numbers
+    where numbers belong (a damaged cache file must not reach a results file)."""
+    if not isinstance(entry, dict) or (entry.get("dataset"), entry.get("method")) != (
+            dataset, method):
+        return False
+    metrics, counts, curves = entry.get("metrics"), entry.get("counts"), entry.get("curves")
+    if not (isinstance(metrics, dict) and isinstance(counts, dict) and isinstance(curves, dict)
+            and isinstance(entry.get("notes"), list) and isinstance(entry.get("paths"), dict)):
+        return False
+    if not all(_is_number(value) for value in metrics.values()):
+        return False
+    if not _is_int(counts.get("n_evaluated")) or not isinstance(counts.get("images_sha256"), str):
+        return False
+    return all(isinstance(value, list) or (isinstance(value, dict) and set(value) == {
+        "__ndarray__"} and isinstance(value["__ndarray__"], list)) for value in curves.values())
+
+
+def _table_ok(table) -> bool:
+    """True if ``table`` is a per-image table: a list of column names and rows of that width."""
+    if not isinstance(table, dict):
+        return False
+    columns, rows = table.get("columns"), table.get("rows")
+    return (isinstance(columns, list) and all(isinstance(c, str) for c in columns)
+            and isinstance(rows, list)
+            and all(isinstance(row, list) and len(row) == len(columns) for row in rows))
+
+
 class ResultCache:
     """Entries of finished (dataset, method) evaluations under one folder."""
 
@@ -96,10 +132,14 @@ class ResultCache:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if stored.get("format") != CACHE_FORMAT or stored.get("key") != key:
+        if (not isinstance(stored, dict) or stored.get("format") != CACHE_FORMAT
+                or stored.get("key") != key):
             return None
-        frame = pd.DataFrame(stored["per_image"]["rows"], columns=stored["per_image"]["columns"])
-        return _from_jsonable(stored["entry"]), frame
+        entry, table = stored.get("entry"), stored.get("per_image")
+        if not _entry_ok(entry, dataset, method) or not _table_ok(table):
+            return None  # damaged: computed again, and stored over it
+        frame = pd.DataFrame(table["rows"], columns=table["columns"])
+        return _from_jsonable(entry), frame
 
     def store(self, dataset: str, method: str, key: str, entry: dict, frame: pd.DataFrame):
         """Persist one finished (dataset, method) atomically."""
@@ -130,8 +170,12 @@ class ResultCache:
                 stored = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if stored.get("format") == PARTIAL_FORMAT and stored.get("key") == key:
-                chunks[int(stored["chunk"])] = stored["payload"]
+            # a damaged chunk file is left out (computed again), never a traceback
+            if (isinstance(stored, dict) and stored.get("format") == PARTIAL_FORMAT
+                    and stored.get("key") == key and _is_int(stored.get("chunk"))
+                    and stored["chunk"] >= 0 and path.stem == str(stored["chunk"])
+                    and isinstance(stored.get("payload"), dict)):
+                chunks[stored["chunk"]] = stored["payload"]
         return chunks
 
     def drop_chunks(self, dataset: str, method: str, key: str) -> None:

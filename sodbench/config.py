@@ -49,7 +49,8 @@ from pathlib import Path
 from sodbench.errors import SodbenchError
 from sodbench.evaluation import Task
 from sodbench.inputs import input_problem, name_problem, open_input
-from sodbench.pairing import natural_key
+from sodbench.pairing import ON_MISSING, natural_key
+from sodbench.profiles import PROFILES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -145,6 +146,15 @@ def _options(table, base: Path, where: _Where) -> dict:
             value = [item.strip() for item in value.split(",") if item.strip()]
         if key == "metrics" and not all(isinstance(item, str) for item in value):
             raise where.error(key, "must be a list of metric names (strings)")
+        if key == "metrics" and not value:
+            raise where.error(key, "is empty: name some metrics, or remove the key for all")
+        if key == "jobs" and value < 1:
+            raise where.error(key, f"{value}: must be at least 1")
+        if key == "on_missing" and value not in ON_MISSING:
+            raise where.error(key, f"{value!r}: choose one of {', '.join(ON_MISSING)}")
+        if key == "profile" and value not in PROFILES:
+            raise where.error(key, f"unknown profile {value!r}: choose one of "
+                              f"{', '.join(PROFILES)}")
         if key in PATH_OPTIONS:
             value = str(base / _path_text(value, key, where))
         options[key] = value

@@ -19,11 +19,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import multiprocessing
+import numbers
 import os
 import platform
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import groupby
@@ -40,6 +41,7 @@ from sodbench.cache import ResultCache, cache_key
 from sodbench.errors import SodbenchError
 from sodbench.evaluator import Evaluator
 from sodbench.groundtruth import GroundTruth
+from sodbench.inputs import name_problem
 from sodbench.io import RESIZE_POLICY, load_map, resize_to
 from sodbench.outputs import check_folder
 from sodbench.pairing import Pairing, pair_folders, shorten
@@ -350,7 +352,10 @@ def default_jobs() -> int:
 
 
 def _cache_settings(options: Options, task: Task) -> dict:
+    # the names too: cache file names replace odd characters, so "Good Net" and "Good_Net" on
+    # one folder share a file name, and one must not be served the other's entry
     return {**options.record(), "profile": options.profile, "resize": RESIZE_POLICY,
+            "dataset": task.dataset, "method": task.method,
             "gt_dir": str(task.gt_dir.resolve()), "pred_dir": str(task.pred_dir.resolve())}
 
 
@@ -379,6 +384,9 @@ def run(
     """
     _new_evaluator(options)
     jobs = default_jobs() if jobs is None else jobs
+    if not isinstance(jobs, numbers.Integral) or isinstance(jobs, bool):
+        raise SodbenchError(f"jobs={jobs!r}: must be a whole number of worker processes")
+    jobs = int(jobs)
     if jobs < 1:
         raise SodbenchError(f"--jobs {jobs}: must be at least 1")
     cache = ResultCache(check_folder(cache_dir, "cache_dir")) if cache_dir is not None else None
@@ -386,6 +394,7 @@ def run(
                              gt_prefix=options.gt_prefix, gt_suffix=options.gt_suffix,
                              pred_prefix=options.pred_prefix, pred_suffix=options.pred_suffix,
                              on_missing=options.on_missing) for task in tasks]
+    _check_tasks(tasks)
     results: dict[int, EntryResult] = {}
     pending: dict[int, str] = {}
     done: dict[int, dict[int, tuple]] = {}
@@ -398,8 +407,10 @@ def run(
             continue
         pending[index] = key
         if cache:
-            done[index] = {chunk: _from_payload(payload) for chunk, payload in
-                           cache.load_chunks(task.dataset, task.method, key).items()}
+            chunks = cache.load_chunks(task.dataset, task.method, key).items()
+            restored = {chunk: _from_payload(payload, options) for chunk, payload in chunks}
+            # a damaged chunk file is recomputed, like a missing one
+            done[index] = {chunk: value for chunk, value in restored.items() if value}
     needed = {index: _task_chunks(pairings[index]) for index in pending}
     resumed = {index: len(chunks) for index, chunks in done.items()}
 
@@ -443,14 +454,53 @@ def run(
     return [results[index] for index in range(len(tasks))]
 
 
+def _check_tasks(tasks: list[Task]) -> None:
+    """Refuse names that cannot be shown on one line, and tasks that cannot be what was meant:
+    a prediction folder that is its GT folder (perfect scores), or one prediction folder
+    under two method names of one dataset (one method's numbers shown as two)."""
+    seen: dict[tuple[str, str, str], Task] = {}
+    for task in tasks:
+        for what, name in (("dataset", task.dataset), ("method", task.method)):
+            problem = name_problem(name)
+            if problem is not None:
+                fix = " (--dataset NAME)" if what == "dataset" else ""
+                raise SodbenchError(f"the {what} name {problem}{fix}")
+        option = f"--pred {task.method}={task.pred_dir}"
+        # realpath, unlike Path.resolve on Python < 3.13, does not raise on a symlink loop
+        folders = (os.path.realpath(task.gt_dir), os.path.realpath(task.pred_dir))
+        if folders[0] == folders[1]:
+            raise SodbenchError(f"{option}: this is the GT folder ({task.gt_dir}), so the GT "
+                                "would be scored against itself; give the method's own "
+                                "prediction folder")
+        same = (task.dataset, *folders)
+        if same in seen:
+            first = seen[same]
+            raise SodbenchError(f"{option}: the same folder as --pred {first.method}="
+                                f"{first.pred_dir} in dataset {task.dataset}, so one method's "
+                                "numbers would be shown twice; give each method its own folder")
+        seen[same] = task
+
+
 def _to_payload(outcome: tuple) -> dict:
     evaluator, report = outcome
     return {"state": evaluator.state(), "findings": report.findings}
 
 
-def _from_payload(payload: dict) -> tuple:
-    return (Evaluator.from_state(payload["state"], threads=1),
-            ChunkReport(findings={k: list(v) for k, v in payload["findings"].items()}))
+def _from_payload(payload: dict, options: Options) -> tuple | None:
+    """The (Evaluator, ChunkReport) a cached chunk holds, or None when it is damaged."""
+    try:
+        findings = payload["findings"]
+        if not all(kind in _FINDING_TEXT and isinstance(names, list)
+                   and all(isinstance(name, str) for name in names)
+                   for kind, names in findings.items()):
+            return None
+        evaluator = Evaluator.from_state(payload["state"], threads=1)
+    except (SodbenchError, KeyError, TypeError, AttributeError):
+        return None
+    expected = _new_evaluator(options)
+    if (evaluator.profile, evaluator.metrics) != (expected.profile, expected.metrics):
+        return None
+    return evaluator, ChunkReport(findings={k: list(v) for k, v in findings.items()})
 
 
 def _ignore_interrupts() -> None:
@@ -535,14 +585,21 @@ def evaluate(
         ``{"format", "schema", "provenance", "entries"}`` as written by
         :func:`sodbench.results.dump_results`.
     """
+    if not isinstance(preds, Mapping):
+        raise SodbenchError(f"preds must map method names to folders, e.g. "
+                            f"{{'MINet': 'out/'}}, got {type(preds).__name__}")
     gt_dir = Path(gt_dir)
     if not preds:
         raise SodbenchError("no prediction folder given (--pred NAME=DIR)")
-    options = Options(profile=profile, metrics=tuple(metrics) if metrics else None,
+    if metrics is not None:  # an empty selection is refused, not read as "all"
+        metrics = (metrics,) if isinstance(metrics, str) else metrics
+        metrics = tuple(metrics) if isinstance(metrics, Iterable) else metrics
+        Evaluator(profile=profile, metrics=metrics, threads=1)  # refuses it, or unknown keys
+    options = Options(profile=profile, metrics=metrics,
                       on_missing=on_missing, gt_prefix=gt_prefix, gt_suffix=gt_suffix,
                       pred_prefix=pred_prefix, pred_suffix=pred_suffix,
                       allow_emptied_gt=allow_emptied_gt)
-    name = dataset or default_dataset_name(gt_dir)
+    name = default_dataset_name(gt_dir) if dataset is None else dataset
     tasks = [Task(name, method, gt_dir, Path(path)) for method, path in preds.items()]
     return document(run(tasks, options, jobs=jobs, cache_dir=cache_dir, progress=progress),
                     options)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -131,6 +132,8 @@ class Evaluator:
                 f"threshold or centroid rule differs from {self.profile.name!r}"
             )
         _input.check_pair(pred, gt.mask)
+        if any(key in self.metrics for key in ("maxE", "meanE", "adpE")):
+            _input.check_emeasure_size(pred.shape)
         names = self._new_names(names, len(pred))
         limit = LEVEL_CHUNK_PIXELS if levels.has_levels(pred) else CHUNK_PIXELS
         step = max(1, limit // pred[0].size)
@@ -193,6 +196,8 @@ class Evaluator:
     def _new_names(self, names, count: int) -> list[str]:
         if names is None:
             return [str(index) for index in range(self.n_images, self.n_images + count)]
+        if isinstance(names, (str, bytes)):  # one string would give one name per character
+            raise SodbenchError(f"names={names!r}: pass a list of {count} names, one per image")
         names = [str(name) for name in names]
         if len(names) != count:
             raise SodbenchError(f"got {len(names)} names for {count} images")
@@ -326,11 +331,17 @@ class Evaluator:
 
     def merge(self, other: Evaluator) -> None:
         """Add ``other``'s pairs after this one's (same profile and metrics required)."""
-        if other.profile != self.profile or other.metrics != self.metrics:
-            raise SodbenchError(
-                f"cannot merge evaluators with different profiles or metrics "
-                f"({self.profile.name} vs {other.profile.name})"
-            )
+        if not isinstance(other, Evaluator):
+            raise SodbenchError(f"merge() takes an Evaluator, got {type(other).__name__}")
+        if other.profile != self.profile:
+            raise SodbenchError(f"cannot merge evaluators with different profiles "
+                                f"({self.profile.name} vs {other.profile.name})")
+        if other.metrics != self.metrics:
+            raise SodbenchError(f"cannot merge evaluators with different metrics "
+                                f"({','.join(self.metrics)} vs {','.join(other.metrics)})")
+        if other is self:
+            raise SodbenchError("cannot merge an evaluator into itself (it would count every "
+                                "image twice)")
         self._settle()
         other._settle()
         self._names.extend(other._names)
@@ -351,16 +362,33 @@ class Evaluator:
 
     @classmethod
     def from_state(cls, state: dict, *, threads=None) -> Evaluator:
-        """The evaluator :meth:`state` described (same profile, metrics and accumulated pairs)."""
+        """The evaluator :meth:`state` described (same profile, metrics and accumulated pairs).
+
+        A damaged ``state`` (a missing key, a list of another length than ``names``, a curve
+        sum that is not 256 finite numbers, ...) raises a one-line :class:`SodbenchError`
+        instead of giving an evaluator whose numbers are wrong.
+        """
+        if not isinstance(state, Mapping) or not {"profile", "metrics", "names", "scalars",
+                                                   "curve_sums"} <= set(state):
+            raise SodbenchError("evaluator state must be a dict with profile, metrics, names, "
+                                "scalars and curve_sums, as Evaluator.state() returns")
+        if not isinstance(state["metrics"], (list, tuple)):
+            raise SodbenchError("evaluator state: metrics must be a list of metric keys")
         evaluator = cls(profile=state["profile"], metrics=state["metrics"], threads=threads)
-        if set(state["scalars"]) != set(evaluator._scalars) or set(state["curve_sums"]) != set(
-                evaluator._curve_sums):
+        scalars, curve_sums, names = state["scalars"], state["curve_sums"], state["names"]
+        if (not isinstance(scalars, Mapping) or not isinstance(curve_sums, Mapping)
+                or set(scalars) != set(evaluator._scalars)
+                or set(curve_sums) != set(evaluator._curve_sums)):
             raise SodbenchError("evaluator state does not match its profile and metrics")
-        evaluator._names = [str(name) for name in state["names"]]
-        evaluator._scalars = {key: [float(v) for v in values]
-                              for key, values in state["scalars"].items()}
-        evaluator._curve_sums = {name: np.asarray(values, dtype=np.float64)
-                                 for name, values in state["curve_sums"].items()}
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise SodbenchError("evaluator state: names must be a list of strings")
+        restored = {key: _state_numbers(values, f"scalars[{key!r}]", len(names))
+                    for key, values in scalars.items()}
+        sums = {name: _state_numbers(values, f"curve_sums[{name!r}]", 256)
+                for name, values in curve_sums.items()}
+        evaluator._names = list(names)
+        evaluator._scalars = {key: values.tolist() for key, values in restored.items()}
+        evaluator._curve_sums = sums
         return evaluator
 
     def __getstate__(self) -> dict:
@@ -430,15 +458,31 @@ def _curves(counts, e_counts) -> dict[str, np.ndarray]:
     }
 
 
+def _state_numbers(values, what: str, length: int) -> np.ndarray:
+    """``values`` of a state as float64, refused unless ``length`` finite real numbers
+    (a per-image score or a curve sum is never NaN: a damaged state would average it in)."""
+    if not isinstance(values, (list, tuple)) or len(values) != length or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise SodbenchError(f"evaluator state: {what} must be a list of {length} numbers")
+    array = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(array).all():
+        raise SodbenchError(f"evaluator state: {what} holds NaN or inf")
+    return array
+
+
 def _threads(threads) -> int:
     if threads is None:
         try:
             return len(os.sched_getaffinity(0))
         except AttributeError:
             return os.cpu_count() or 1
-    if int(threads) < 1:
+    try:
+        count = int(threads)
+    except (TypeError, ValueError):
+        raise SodbenchError(f"threads={threads!r}: must be a whole number") from None
+    if count < 1:
         raise SodbenchError(f"threads={threads}: must be at least 1")
-    return int(threads)
+    return count
 
 
 def _select(metrics) -> tuple[str, ...]:
@@ -446,6 +490,14 @@ def _select(metrics) -> tuple[str, ...]:
         return METRIC_KEYS
     if isinstance(metrics, str):
         metrics = [metrics]
+    try:
+        metrics = list(metrics)
+    except TypeError:
+        raise SodbenchError(f"metrics={metrics!r}: pass a list of metric keys, e.g. "
+                            "['MAE', 'Sm']") from None
+    if not metrics:  # an empty selection would compute nothing, not everything
+        raise SodbenchError("metrics is empty: name at least one metric key, or pass None "
+                            "for all")
     unknown = [key for key in metrics if key not in METRIC_KEYS]
     if unknown:
         raise SodbenchError(

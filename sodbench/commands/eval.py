@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -34,10 +35,14 @@ def _parse_pred(values: tuple[str, ...]) -> dict[str, Path]:
 
 
 def _parse_metrics(value) -> tuple[str, ...] | None:
-    if not value:
+    if value is None:
         return None
     items = value.split(",") if isinstance(value, str) else value
-    return tuple(item.strip() for item in items if item.strip()) or None
+    keys = tuple(item.strip() for item in items if item.strip())
+    if not keys:  # e.g. an unset shell variable: computing every metric is not what was asked
+        raise SodbenchError(f"--metrics {value!r}: no metric key given; name some "
+                            "(e.g. --metrics MAE,Sm) or drop --metrics for all")
+    return tuple(dict.fromkeys(keys))  # a key given twice is recorded once
 
 
 def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
@@ -62,7 +67,11 @@ def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
     if not params["gt"] or not params["pred"]:
         raise SodbenchError("give --gt DIR and at least one --pred NAME=DIR (or --config FILE)")
     gt_dir = Path(params["gt"])
-    dataset = params["dataset"] or default_dataset_name(gt_dir)
+    dataset = params["dataset"]
+    if dataset is None:
+        dataset = default_dataset_name(gt_dir)
+    elif name_problem(dataset) is not None:
+        raise SodbenchError(f"--dataset {dataset!r}: the name {name_problem(dataset)}")
     tasks = [Task(dataset, name, gt_dir, folder)
              for name, folder in _parse_pred(params["pred"]).items()]
     return tasks, dict(params)
@@ -95,6 +104,18 @@ def _check_curves(settings: dict, metrics: tuple[str, ...] | None) -> None:
     if metrics and not set(metrics) & set(CURVE_METRICS):
         raise SodbenchError(f"--curves {path}: the chosen --metrics keep no curves; add one of "
                             f"{', '.join(CURVE_METRICS)} or drop --curves")
+
+
+def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
+    """Refuse a cache folder directly inside a GT or prediction folder (the default one of a
+    run started in the GT folder): no command writes into a data folder it reads."""
+    parent = os.path.realpath(cache_dir.parent)
+    for task in tasks:
+        for folder, what in ((task.gt_dir, "the GT folder"),
+                             (task.pred_dir, "the prediction folder")):
+            if os.path.realpath(folder) == parent:
+                raise SodbenchError(f"{option} {cache_dir}: lies inside {what} {folder}, an "
+                                    "input folder; write outputs outside the data folders")
 
 
 @click.command(name="eval")
@@ -149,8 +170,9 @@ def command(ctx: click.Context, **params) -> None:
     cache_dir = None
     if not settings["no_cache"]:
         option = "--cache-dir" if settings["cache_dir"] else "the cache folder (--cache-dir)"
-        cache_dir = plan.add_output_folder(
-            settings["cache_dir"] or cache_module.default_cache_dir(settings["json"]), option)
+        cache_dir = Path(settings["cache_dir"] or cache_module.default_cache_dir(settings["json"]))
+        _check_cache_place(cache_dir, tasks, option)
+        cache_dir = plan.add_output_folder(cache_dir, option)
     quiet = settings["quiet"]
     progress = not quiet and sys.stderr.isatty()
 

@@ -198,6 +198,16 @@ def check_pair(pred: np.ndarray, gt: np.ndarray) -> None:
         )
 
 
+def check_emeasure_size(shape: tuple[int, ...]) -> None:
+    """Refuse a single-pixel pair where the E-measure is scored: it divides by H*W - 1 (+ eps),
+    so a 1 x 1 pair scores about 4.5e15 (in PySODMetrics too) and one such image (a
+    placeholder GT) swamps a dataset's mean without a word."""
+    if tuple(shape[-2:]) == (1, 1):
+        raise SodbenchError("prediction and ground truth are a single pixel: the E-measure is "
+                            "not defined below 2 pixels; give full-size maps, or leave the "
+                            "E-measure keys out of the metric set")
+
+
 def minmax(maps: np.ndarray) -> np.ndarray:
     """Per-image min-max normalisation (Matlab ``mapminmax``), batched over N x H x W.
 

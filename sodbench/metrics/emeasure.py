@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics._input import EPS, prepare
+from sodbench.metrics._input import EPS, check_emeasure_size, prepare
 from sodbench.metrics.counts import Counts, adaptive_threshold, binary_counts, threshold_counts
 
 
@@ -46,12 +46,14 @@ def emeasure_curve(pred, gt, *, levels: str = "uint8", strict: bool = False,
     main.m (``sal > t`` on the float map).
     """
     pred, gt = prepare(pred, gt, batch=batch)
+    check_emeasure_size(gt.shape)
     return emeasure_from_counts(threshold_counts(pred, gt, levels=levels, strict=strict))
 
 
 def adaptive_emeasure(pred, gt, *, strict: bool = False, batch: bool = False) -> np.ndarray:
     """Per-image E-measure at ``min(2 mean(pred), 1)`` (``adpE``); ``strict`` uses ``>`` (Fan)."""
     pred, gt = prepare(pred, gt, batch=batch)
+    check_emeasure_size(gt.shape)
     return emeasure_from_counts(
         binary_counts(pred, gt, adaptive_threshold(pred), strict=strict)
     )
