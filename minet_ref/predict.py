@@ -39,7 +39,17 @@ IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 def read_image(path: str | Path) -> np.ndarray:
     """An image file as H x W (grey) or H x W x 3 (colour) array, alpha and palettes dropped."""
     with open_image(path) as image:
-        if image.mode not in ("L", "RGB", "I;16"):
+        if image.mode.startswith("I;16"):  # I;16B / I;16L: convert("L") would clip at 255
+            return np.asarray(image).astype(np.uint16)
+        if image.mode in ("I", "F"):
+            # convert("L") would clip at 255 and round floats in [0, 1] to 0 or 1; a 16-bit
+            # PNG that Pillow opens as "I" is kept as uint16
+            pixels = np.asarray(image)
+            if image.mode == "I" and pixels.min() >= 0 and pixels.max() <= 65535:
+                return pixels.astype(np.uint16)
+            raise SodbenchError(f"{path}: a 32-bit {'float' if image.mode == 'F' else 'integer'}"
+                                " image; give 8-bit or 16-bit images (PNG, TIFF, JPEG, BMP)")
+        if image.mode not in ("L", "RGB"):
             image = image.convert("RGB" if image.mode in ("P", "RGBA", "CMYK") else "L")
         return np.asarray(image)
 

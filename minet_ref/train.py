@@ -17,6 +17,7 @@ then ``<out>/last.pth`` is written atomically (model, optimiser, RNG states, his
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -140,6 +141,11 @@ def plan_outputs(config: TrainConfig) -> tuple[Path, Path]:
     return plan.add_output(out / CHECKPOINT, "--out"), plan.add_output(out / HISTORY, "--out")
 
 
+def _diverged(epoch: int, checkpoint: Path, what: str) -> SodbenchError:
+    return SodbenchError(f"epoch {epoch}: {what} (training diverged); {checkpoint} keeps the "
+                         "previous epoch, if any; lower --lr")
+
+
 def train(config: TrainConfig, *, log=print) -> dict:
     """Run (or resume) training; returns the history (one dict per epoch).
 
@@ -148,6 +154,10 @@ def train(config: TrainConfig, *, log=print) -> dict:
     """
     if not 0 < config.crop <= config.size:
         raise SodbenchError(f"--crop {config.crop} must be between 1 and --size {config.size}")
+    if not (math.isfinite(config.lr) and config.lr > 0):
+        raise SodbenchError(f"--lr {config.lr:g}: the learning rate must be a positive number")
+    if config.seed < 0:
+        raise SodbenchError(f"--seed {config.seed}: the seed must be 0 or more")
     pairs = pair_folder(config.data)
     if config.val:
         train_pairs, val_pairs = pairs, pair_folder(config.val)
@@ -167,12 +177,18 @@ def train(config: TrainConfig, *, log=print) -> dict:
     if config.resume:
         if not checkpoint_path.is_file():
             raise SodbenchError(f"--resume: no checkpoint {checkpoint_path} to resume from")
-        state = torch.load(checkpoint_path, map_location=config.device, weights_only=False)
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        rng.bit_generator.state = state["numpy_rng"]
-        torch.set_rng_state(state["torch_rng"])
-        history, start_epoch = state["history"], state["epoch"]
+        try:
+            state = torch.load(checkpoint_path, map_location=config.device, weights_only=False)
+            model.load_state_dict(state["state_dict"])
+            optimizer.load_state_dict(state["optimizer"])
+            rng.bit_generator.state = state["numpy_rng"]
+            torch.set_rng_state(state["torch_rng"])
+            history, start_epoch = state["history"], state["epoch"]
+        except Exception as error:  # any damage: torch, pickle and key errors alike
+            raise SodbenchError(
+                f"--resume: {checkpoint_path} is not a readable `sodbench train` checkpoint "
+                f"({type(error).__name__}); start again without --resume in another --out"
+            ) from error
         log(f"resumed from {checkpoint_path} after epoch {start_epoch}")
 
     for epoch in range(start_epoch + 1, config.epochs + 1):
@@ -185,13 +201,21 @@ def train(config: TrainConfig, *, log=print) -> dict:
             x = torch.from_numpy(crops[start : start + config.batch]).to(config.device)
             y = torch.from_numpy(crop_masks[start : start + config.batch]).to(config.device)
             optimizer.zero_grad()
-            loss = deep_supervision_loss(model(x), y)
+            outputs = model(x)
+            if not all(torch.isfinite(side).all() for side in outputs):
+                raise _diverged(epoch, checkpoint_path, "the predictions became NaN")
+            loss = deep_supervision_loss(outputs, y)
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
+        if not all(torch.isfinite(weight).all() for weight in model.parameters()):
+            # saving would replace the last good checkpoint with NaN weights
+            raise _diverged(epoch, checkpoint_path, "the weights became NaN or infinite")
         scores = validate(model, val_pairs, config.size, config.device)
         record = {"epoch": epoch, "loss": float(np.mean(losses)), "val": scores,
                   "seconds": round(time.perf_counter() - began, 2)}
+        if not math.isfinite(record["loss"]):
+            raise _diverged(epoch, checkpoint_path, f"the loss is {record['loss']}")
         history.append(record)
         log(f"epoch {epoch}/{config.epochs} loss {record['loss']:.4f} "
             + " ".join(f"{k} {v:.4f}" for k, v in scores.items()) + f" ({record['seconds']} s)")

@@ -74,8 +74,17 @@ BASELINES = {"FT": frequency_tuned}
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """An image file as uint8 RGB ``(H, W, 3)`` (grey files give R = G = B)."""
+    """An image file as uint8 RGB ``(H, W, 3)`` (grey files give R = G = B; 16-bit grey is
+    scaled to 8 bits, where ``convert("RGB")`` would clip it at 255)."""
     with open_image(path) as image:
+        if image.mode.startswith("I;16") or image.mode == "I":
+            pixels = np.asarray(image).astype(np.int64)
+            if pixels.min() < 0 or pixels.max() > 65535:
+                raise SodbenchError(f"{path}: a 32-bit integer image; give 8-bit or 16-bit "
+                                    "images")
+            return np.repeat(np.round(pixels / 257).astype(np.uint8)[..., None], 3, axis=2)
+        if image.mode == "F":
+            raise SodbenchError(f"{path}: a 32-bit float image; give 8-bit or 16-bit images")
         return np.asarray(image.convert("RGB"))
 
 

@@ -16,7 +16,10 @@ Object Detection of Strip Steel Surface Defects", IEEE Trans. Industrial Informa
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from sodbench.errors import SodbenchError
+from sodbench.inputs import open_input
 from sodbench.profiles import PROFILES
 from sodbench.results import LOWER_IS_BETTER, METRIC_KEYS
 
@@ -128,7 +132,7 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
     raw = _read_csv(path)
     dataset = path.stem
     if "dataset" in raw.columns:
-        dataset = str(raw.pop("dataset").iloc[0])
+        dataset = _dataset(raw.pop("dataset"), path)
     n_images = _image_count(raw.pop("n_images"), path) if "n_images" in raw.columns else None
     profile = _profile(raw.pop("profile"), path) if "profile" in raw.columns else None
     frame, extra = _split(raw, path)
@@ -142,6 +146,14 @@ def _profile(column: pd.Series, path: Path) -> str:
     if len(values) != 1 or next(iter(values)) not in PROFILES:
         raise SodbenchError(f"{path}: column 'profile' must name one metric profile "
                             f"({', '.join(PROFILES)}), the same on every row")
+    return values.pop()
+
+
+def _dataset(column: pd.Series, path: Path) -> str:
+    values = set(column.astype(str).str.strip()) if not column.isna().any() else {""}
+    if len(values) != 1 or not next(iter(values)):
+        raise SodbenchError(f"{path}: column 'dataset' must name one dataset, the same on "
+                            "every row (one CSV per dataset)")
     return values.pop()
 
 
@@ -173,11 +185,22 @@ def _bundled(name: str, index: dict) -> Leaderboard:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        raw = pd.read_csv(path, dtype={"method": str}, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        with open_input(path) as handle:
+            text = handle.read().decode("utf-8-sig")
+        raw = pd.read_csv(io.StringIO(text), dtype={"method": str}, keep_default_na=False,
+                          na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise SodbenchError(f"{path}: not a readable leaderboard CSV ({error})") from error
+    header = next(csv.reader(io.StringIO(text)))
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:  # pandas would rename the second one "MAE.1" and drop it from the table
+        raise SodbenchError(f"{path}: column listed twice: {', '.join(twice)}")
     if "method" not in raw.columns:
         raise SodbenchError(f"{path}: a leaderboard CSV needs a 'method' column")
+    if raw.empty:
+        raise SodbenchError(f"{path}: no rows (one row per published method)")
+    if raw["method"].isna().any() or not raw["method"].str.strip().all():
+        raise SodbenchError(f"{path}: a row has no method name")
     if raw["method"].duplicated().any():
         twice = sorted(set(raw["method"][raw["method"].duplicated()]))
         raise SodbenchError(f"{path}: method listed twice: {', '.join(twice)}")
@@ -195,8 +218,15 @@ def _split(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if key in values:
             raise SodbenchError(f"{path}: columns {column!r} and another both mean {key}")
         numbers = pd.to_numeric(raw[column], errors="coerce")
-        if numbers.isna().gt(raw[column].isna()).any():
-            raise SodbenchError(f"{path}: column {column!r} has a value that is not a number")
+        if numbers.isna().gt(raw[column].isna()).any() or numbers.abs().eq(math.inf).any():
+            raise SodbenchError(f"{path}: column {column!r} has a value that is not a number "
+                                "or is infinite")
+        if key in METRIC_KEYS and not numbers.dropna().between(0, 1).all():
+            # a percentage (91.2 for 0.912) would outrank every results row silently
+            raise SodbenchError(f"{path}: column {column!r} has a value outside [0, 1]; give "
+                                "metrics as fractions (0.912, not 91.2)")
+        if key in EFFICIENCY_KEYS and numbers.lt(0).any():
+            raise SodbenchError(f"{path}: column {column!r} has a negative value")
         values[key] = numbers.astype(float)
     if not values:
         raise SodbenchError(f"{path}: no metric columns (expected names like MAE, Sm, wF)")

@@ -142,24 +142,30 @@ def plot_curves(points: pd.DataFrame, kind: str, *, highlight: str | None = None
     styles = _styles(methods, highlight)
     order = [m for m in plotted if m != highlight] + ([highlight] if highlight else [])
     axes_list = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    by_label = {}
     for axes, dataset in zip(axes_list, datasets, strict=False):
         subset = points[points["dataset"] == dataset]
         for method in order:
             curve = subset[subset["method"] == method]
             if not curve.empty:
-                axes.plot(curve[x_key], curve[y_key], label=method, **styles[method])
+                # handles are kept here, not read back by label: matplotlib leaves a label
+                # starting with "_" out of legends, and a method may be named so
+                (by_label[method],) = axes.plot(curve[x_key], curve[y_key], label=method,
+                                                **styles[method])
         _fit_axes(axes, subset[x_key], subset[y_key])
-        axes.set(title=dataset, xlabel=x_label, ylabel=y_label)
+        axes.set(title=_literal(str(dataset)), xlabel=x_label, ylabel=y_label)
         axes.grid(True, linewidth=0.4, alpha=0.5)
     for axes in axes_list[len(datasets):]:
         axes.set_visible(False)
-    by_label = {}
-    for axes in axes_list[: len(datasets)]:
-        handles, labels = axes.get_legend_handles_labels()
-        by_label.update({label: handle for handle, label in zip(handles, labels, strict=True)})
     names = [m for m in order if m in by_label]
-    _shared_legend(figure, [by_label[m] for m in names], names)
+    _shared_legend(figure, [by_label[m] for m in names], [_literal(str(m)) for m in names])
     return figure
+
+
+def _literal(text: str) -> str:
+    """``text`` drawn as written: a ``$`` would start matplotlib's mathtext (``$x^2$`` drawn
+    as a formula, ``$\\foo$`` a parse error when the figure is saved)."""
+    return text.replace("$", r"\$")
 
 
 def _methods(points: pd.DataFrame) -> list[str]:

@@ -86,6 +86,9 @@ def load_results(path: str | os.PathLike) -> dict:
             f"{path}: results schema {document.get('schema')!r} is not supported "
             f"(this sodbench reads schema {SCHEMA})"
         )
+    if not isinstance(document.get("provenance", {}), dict):
+        raise SodbenchError(f"{path}: \"provenance\" must be an object; write the file with "
+                            "`sodbench eval --json`")
     entries = document.get("entries")
     if not isinstance(entries, list):
         raise SodbenchError(f"{path}: \"entries\" must be a list of (dataset, method) results")
@@ -106,14 +109,80 @@ def _entry_problem(entry) -> str | None:
         return f"lacks {', '.join(missing)}"
     if not all(isinstance(entry[key], str) for key in ("dataset", "method")):
         return "has a dataset or method that is not a string"
+    if not all(entry[key].strip() for key in ("dataset", "method")):
+        return "has an empty dataset or method name"
     metrics = entry["metrics"]
-    if not isinstance(metrics, dict) or not all(
-            value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
-            for value in metrics.values()):
-        return "has \"metrics\" that are not numbers by key"
+    if not isinstance(metrics, dict) or not all(_is_number(value) or _is_missing(value)
+                                                for value in metrics.values()):
+        return "has \"metrics\" that are not numbers by key (or null)"
+    for key, value in metrics.items():
+        # every canonical metric is a fraction: 1e308 or a percentage would rank silently
+        if key in METRIC_KEYS and _is_number(value) and not _in_range(key, value):
+            return f"has {key} = {value!r}, outside [0, {_upper(key):g}]"
     for key in ("counts", "curves", "provenance"):
         if key in entry and not isinstance(entry[key], dict):
             return f"has \"{key}\" that is not an object"
-    if "notes" in entry and not isinstance(entry["notes"], list):
-        return "has \"notes\" that are not a list"
+    if "notes" in entry and not (isinstance(entry["notes"], list)
+                                 and all(isinstance(note, str) for note in entry["notes"])):
+        return "has \"notes\" that are not a list of strings"
+    if "profile" in entry and not isinstance(entry["profile"], str):
+        return "has a \"profile\" that is not a string"
+    return _counts_problem(entry.get("counts") or {}) or _curves_problem(
+        entry.get("curves") or {})
+
+
+def _upper(key: str) -> float:
+    """The largest value a metric (or curve) can take: 1, except the E-measure, which reaches
+    N / (N - 1) on an N-pixel map (PySODMetrics and Fan's toolbox alike), so at most 2."""
+    return 2.0 if key in ("E", "maxE", "meanE", "adpE") else 1.0
+
+
+def _in_range(key: str, value: float) -> bool:
+    return 0 <= value <= _upper(key)
+
+
+def _is_missing(value) -> bool:
+    """null, or a NaN written by a JSON library that allows it: a missing value."""
+    return value is None or isinstance(value, float) and math.isnan(value)
+
+
+def _is_number(value) -> bool:
+    """A finite JSON number (not a boolean, not an integer beyond float range)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond float range
+        return False
+
+
+def _counts_problem(counts: dict) -> str | None:
+    for key, value in counts.items():
+        if key == "images_sha256":
+            if not isinstance(value, str):
+                return "has a \"counts.images_sha256\" that is not a string"
+        elif value is not None and not _is_number(value):
+            return f"has \"counts.{key}\" = {value!r}, not a finite number"
+    return None
+
+
+def _curves_problem(curves: dict) -> str | None:
+    """Curves are lists of numbers (or null) of one length; thresholds ascending 0..255."""
+    lengths = set()
+    for key, values in curves.items():
+        if not (isinstance(values, list)
+                and all(_is_missing(value) or _is_number(value) for value in values)):
+            return f"has a curve \"{key}\" that is not a list of numbers"
+        if key != "threshold" and not all(_is_missing(value) or _in_range(key, value)
+                                          for value in values):
+            return f"has a curve \"{key}\" with values outside [0, {_upper(key):g}]"
+        lengths.add(len(values))
+    if len(lengths) > 1:
+        return ("has curves of different lengths ("
+                + ", ".join(f"{key} {len(values)}" for key, values in curves.items()) + ")")
+    thresholds = curves.get("threshold")
+    if thresholds is not None and not (
+            all(type(value) is int and 0 <= value <= 255 for value in thresholds)
+            and all(a < b for a, b in zip(thresholds, thresholds[1:], strict=False))):
+        return "has a \"threshold\" curve that is not ascending whole numbers in 0..255"
     return None

@@ -25,10 +25,13 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from sodbench.errors import SodbenchError
 from sodbench.outputs import claim_folder, save_image
 
 KINDS = ("In", "Pa", "Sc")
 METHODS = ("GoodNet", "WeakNet")
+#: Smallest and largest image side (4096 takes about 1 GB of memory and 15 s per image).
+MIN_SIZE, MAX_SIZE = 16, 4096
 
 
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +147,12 @@ def generate(out_dir, *, n_images: int = 36, size: int = 200, seed: int = 0) -> 
     pathlib.Path
         ``out_dir``.
     """
+    if seed < 0:
+        raise SodbenchError(f"seed {seed}: must be 0 or more")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise SodbenchError(f"size {size}: must be {MIN_SIZE} to {MAX_SIZE} pixels")
+    if n_images < 1:
+        raise SodbenchError(f"n_images {n_images}: must be 1 or more")
     out = claim_folder(out_dir, "sample folder", "sample")
     folders = {name: out / name for name in ("Img", "GT", "pred/GoodNet", "pred/WeakNet")}
     for folder in folders.values():

@@ -49,6 +49,8 @@ COST = ""
 #: Appended to a results row that was not scored on every test image of the leaderboard.
 PARTIAL_MARK = "†"
 FORMATS = ("md", "latex", "csv", "html")
+#: Most decimals a table prints: digits beyond float64's 17 significant ones are noise.
+MAX_DIGITS = 17
 
 
 @dataclass
@@ -92,7 +94,10 @@ def build_table(document: dict | None = None, *, profiles: dict[str, dict] | Non
         raise SodbenchError(f"--flops {flops!r}: choose one of {', '.join(FLOPS_COUNTERS)}")
     document = document or {"entries": []}
     profiles = profiles or {}
-    keys = [canonical_key(name) for name in columns] if columns else None
+    if columns is not None and not columns:
+        raise SodbenchError("--columns names no column (e.g. MAE,Sm,wF,Param)")
+    # one column per key: MAE,mae would otherwise give a duplicate column
+    keys = list(dict.fromkeys(canonical_key(name) for name in columns)) if columns else None
     metrics = _metric_keys(document, leaderboard, keys)
     cost_keys = [key for key in EFFICIENCY_KEYS if keys is None or key in keys]
     footnotes: list[str] = []
@@ -153,6 +158,11 @@ def _metric_keys(document: dict, leaderboard: Leaderboard | None,
         present = {key for entry in document["entries"] for key in entry["metrics"]}
         chosen = ([key for key in DEFAULT_METRICS if key in present]
                   or [key for key in METRIC_KEYS if key in present])
+    if not chosen and keys is None and leaderboard is not None:
+        raise SodbenchError(f"--leaderboard {leaderboard.name}: no metric columns to show "
+                            "(add e.g. MAE, Sm, wF columns)")
+    if not chosen and keys is None:
+        raise SodbenchError("nothing to tabulate: the results hold no metric values")
     if not chosen:
         raise SodbenchError("--columns names no metric (add e.g. MAE,Sm,wF)")
     return chosen
@@ -360,8 +370,9 @@ def displayed(table: Table, digits: int = 4) -> tuple[pd.DataFrame, pd.DataFrame
     Ranks are taken on the value as displayed, so two methods that print the same number
     share a rank; the next rank is skipped ("1224" ranking).
     """
-    if digits < 0:
-        raise SodbenchError(f"--digits {digits}: must be 0 or more")
+    if not 0 <= digits <= MAX_DIGITS:
+        raise SodbenchError(f"--digits {digits}: must be 0 to {MAX_DIGITS} (a float64 value "
+                            "has no more significant decimals)")
     texts, ranks = {}, {}
     for column in table.values.columns:
         places = _cost_digits(column[1], table.values[column]) if column[0] == COST else digits

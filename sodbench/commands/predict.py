@@ -40,6 +40,7 @@ def command(model_name, weights, images_dir, out_dir, batch, device, size, threa
     from minet_ref.demo import DEMO_WEIGHTS
     from minet_ref.model import create_model, load_weights
     from minet_ref.predict import plan_maps, predict_folder
+    from sodbench.errors import SodbenchError
     from sodbench.profiling.threads import choose_threads
     from sodbench.profiling.timing import fixed_threads
 
@@ -47,6 +48,8 @@ def command(model_name, weights, images_dir, out_dir, batch, device, size, threa
     # Bad folders, and maps that would land on an input or cannot be written, are refused
     # before the weights load and the model runs.
     plan_maps(images_dir, out_dir, weights=path)
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
     weights_file = load_weights_file(path)
     if weights_file.converted:
         click.echo(f"note: weights {path} look like the authors' checkpoint layout: "

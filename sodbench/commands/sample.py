@@ -10,9 +10,10 @@ import click
               help="Folder to write Img/, GT/ and pred/<method>/ into.")
 @click.option("--n-images", default=36, show_default=True, type=click.IntRange(min=1),
               help="Number of images (kinds cycle In_, Pa_, Sc_).")
-@click.option("--size", default=200, show_default=True, type=click.IntRange(min=16),
+@click.option("--size", default=200, show_default=True, type=click.IntRange(min=16, max=4096),
               help="Side of the square images in pixels.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed.")
 def command(out_dir: str, n_images: int, size: int, seed: int) -> None:
     """Write the bundled synthetic strip-steel sample in the SD-Saliency-900 layout."""
     from sodbench.sample import METHODS, generate

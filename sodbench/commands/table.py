@@ -95,7 +95,8 @@ def command(results, profile_json, leaderboard, allow_partial, allow_other_profi
     board = leaderboards.load(leaderboard) if leaderboard else None
     table = tables.build_table(
         document, profiles=_profiles(specs), leaderboard=board, flops=flops,
-        columns=[name for name in columns.split(",") if name.strip()] if columns else None,
+        columns=None if columns is None else [name for name in columns.split(",")
+                                              if name.strip()],
         allow_partial=allow_partial, allow_other_profile=allow_other_profile,
     )
     fmt = fmt or (tables.format_for_path(out) if out else None) or "md"

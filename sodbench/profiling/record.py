@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 from pathlib import Path
 
 from sodbench import __version__
 from sodbench.errors import SodbenchError
+from sodbench.inputs import open_input
 from sodbench.outputs import atomic_write
 
 FORMAT = "sodbench.profile"
@@ -95,9 +97,13 @@ def dump_profile(record: dict, path: str | os.PathLike) -> None:
 
 def load_profile(path: str | os.PathLike) -> dict:
     """Read a profile record written by :func:`dump_profile`, checking format and schema."""
+    if not Path(path).exists() and not Path(path).is_symlink():
+        raise SodbenchError(f"{path}: no such profile record (write one with "
+                            "`sodbench profile --json`)")
     try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        with open_input(path) as handle:  # a FIFO or a folder is refused, never read
+            record = json.loads(handle.read().decode("utf-8"))
+    except (ValueError, RecursionError) as error:
         raise SodbenchError(f"cannot read profile record {path}: {error}") from error
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise SodbenchError(f"{path} is not a sodbench profile record (format != {FORMAT!r})")
@@ -105,4 +111,36 @@ def load_profile(path: str | os.PathLike) -> dict:
         raise SodbenchError(
             f"{path} has profile schema {record.get('schema')}; this sodbench reads {SCHEMA}"
         )
+    problem = _record_problem(record)
+    if problem:
+        raise SodbenchError(f"{path}: {problem}; write the record with `sodbench profile --json`")
     return record
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _record_problem(record: dict) -> str | None:
+    """What makes a profile record unusable in a table (the fields it reads), or None."""
+    params = record.get("params")
+    if not (isinstance(params, dict) and _count(params.get("total"))):
+        return "\"params.total\" is not a parameter count"
+    for key in ("macs", "flops", "paper_compatible_macs"):
+        if record.get(key) is not None and not _count(record[key]):
+            return f"\"{key}\" is not a count"
+    speed = record.get("speed", [])
+    if not (isinstance(speed, list) and all(isinstance(run, dict) for run in speed)):
+        return "\"speed\" is not a list of timing objects"
+    fps = speed[0].get("fps") if speed else None
+    if fps is not None and not (isinstance(fps, (int, float)) and not isinstance(fps, bool)
+                                and math.isfinite(fps) and fps > 0):
+        return f"\"speed[0].fps\" = {fps!r} is not a positive number"
+    shape = record.get("input_shape", [])
+    if not (isinstance(shape, list) and all(_count(size) for size in shape)):
+        return "\"input_shape\" is not a list of sizes"
+    if not isinstance(record.get("environment", {}), dict):
+        return "\"environment\" is not an object"
+    if not isinstance(record.get("model", ""), str):
+        return "\"model\" is not a name"
+    return None
