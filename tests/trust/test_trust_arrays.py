@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from trust_helpers import digests
+from trust_helpers import digests, one_line_error
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
@@ -42,23 +42,15 @@ def _rgb(array):
     return np.dstack([array, array, array])
 
 
-def _one_line_error(call) -> str:
-    with pytest.raises(SodbenchError) as error:
-        call()
-    message = str(error.value)
-    assert "\n" not in message
-    return message
-
-
 def test_rgb_arrays_in_update_are_refused_not_scored_as_rows(sample):
     pred, gt = _pair(sample)
     evaluator = Evaluator(metrics=["MAE"])
-    message = _one_line_error(lambda: evaluator.update(_rgb(pred), _rgb(gt)))
+    message = one_line_error(lambda: evaluator.update(_rgb(pred), _rgb(gt)))
     assert message.startswith("prediction has shape (48, 48, 3), which looks like an "
                               "H x W x 3 colour image: pass one channel (e.g. map[..., 0])")
     assert evaluator.n_images == 0
     # the GT alone is refused the same way, and an RGBA one names its 4 channels
-    message = _one_line_error(lambda: evaluator.update(pred, np.dstack([_rgb(gt), gt])))
+    message = one_line_error(lambda: evaluator.update(pred, np.dstack([_rgb(gt), gt])))
     assert message.startswith("ground truth has shape (48, 48, 4), which looks like an "
                               "H x W x 4 colour image")
     # what the caller meant: one image, channel 0 (what the folder reader takes)
@@ -102,12 +94,12 @@ def test_channel_zero_equals_the_folder_reader_on_rgb_files(cli, sample, tmp_pat
 def test_a_stack_without_batch_true_is_refused_and_says_how(sample):
     pred, gt = _pair(sample)
     preds, gts = np.stack([pred, pred[::-1]]), np.stack([gt, gt[::-1]])
-    message = _one_line_error(lambda: Evaluator().update(preds, gts))
+    message = one_line_error(lambda: Evaluator().update(preds, gts))
     assert message == ("prediction has shape (2, 48, 48): pass batch=True to score it as 2 maps "
                        "of 48 x 48, or pass one H x W map")
-    ground_message = _one_line_error(lambda: Evaluator().prepare(gts))
+    ground_message = one_line_error(lambda: Evaluator().prepare(gts))
     assert ground_message.startswith("ground truth has shape (2, 48, 48): pass batch=True")
-    assert _one_line_error(lambda: GroundTruth(gts)) == ground_message
+    assert one_line_error(lambda: GroundTruth(gts)) == ground_message
     batched = Evaluator(threads=1)
     batched.update(preds, Evaluator().prepare(gts, batch=True), batch=True)
     one_by_one = Evaluator(threads=1)
@@ -122,10 +114,10 @@ def test_every_metric_function_needs_batch_true_for_three_axes(sample, name):
     pred, gt = _pair(sample)
     pred = pred / 255
     gt = gt > 128
-    rgb = _one_line_error(lambda: function(_rgb(pred), _rgb(gt)))
+    rgb = one_line_error(lambda: function(_rgb(pred), _rgb(gt)))
     assert "looks like an H x W x 3 colour image: pass one channel" in rgb
     preds, gts = np.stack([pred, pred.T]), np.stack([gt, gt.T])
-    stack = _one_line_error(lambda: function(preds, gts))
+    stack = one_line_error(lambda: function(preds, gts))
     assert "pass batch=True to score it as 2 maps of 48 x 48" in stack
     batched = function(preds, gts, batch=True)
     single = np.concatenate([function(preds[i], gts[i]) for i in range(2)])
@@ -133,7 +125,7 @@ def test_every_metric_function_needs_batch_true_for_three_axes(sample, name):
 
 
 def test_four_axes_are_refused_with_batch_true_too():
-    message = _one_line_error(
+    message = one_line_error(
         lambda: mae.mae(np.zeros((2, 4, 4, 3)), np.zeros((2, 4, 4, 3), bool), batch=True))
     assert message == ("prediction must be H x W, or N x H x W with batch=True, got shape "
                        "(2, 4, 4, 3) (take one channel of an RGB map first)")
@@ -153,7 +145,7 @@ def test_four_axes_are_refused_with_batch_true_too():
 def test_out_of_range_float_prediction_says_which_bound(low, high, expected):
     pred = np.linspace(low, high, 16).reshape(4, 4)
     gt = np.zeros((4, 4), np.uint8)
-    assert _one_line_error(lambda: Evaluator().update(pred, gt)).startswith(expected)
+    assert one_line_error(lambda: Evaluator().update(pred, gt)).startswith(expected)
 
 
 def test_negative_float_prediction_file_names_the_pair(cli, sample, tmp_path):

@@ -16,22 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from trust_helpers import digests
+from trust_helpers import digests, one_line_error
 
 from sodbench import Evaluator, evaluate
 from sodbench import cache as cache_module
-from sodbench.errors import SodbenchError
 from sodbench.metrics import emeasure
 from sodbench.results import load_results
 from sodbench.sample import generate
-
-
-def _one_line_error(call) -> str:
-    with pytest.raises(SodbenchError) as error:
-        call()
-    message = str(error.value)
-    assert "\n" not in message
-    return message
 
 
 def _pair():
@@ -61,7 +52,7 @@ def test_two_methods_on_one_prediction_folder_are_refused(cli, sample):
     assert run.code == 2
     assert run.error_line().startswith(f"error: --pred B={good}: the same folder as "
                                        f"--pred A={good} in dataset sample")
-    message = _one_line_error(lambda: evaluate(sample / "GT", {"A": good, "B": good}, jobs=1))
+    message = one_line_error(lambda: evaluate(sample / "GT", {"A": good, "B": good}, jobs=1))
     assert "the same folder as --pred A=" in message
 
 
@@ -81,10 +72,10 @@ def test_empty_metric_selection_is_refused_not_read_as_all(cli, sample, tmp_path
     assert run.code == 2
     assert run.error_line() == (f"error: {config}: [options]: key 'metrics': is empty: name "
                                 "some metrics, or remove the key for all")
-    assert _one_line_error(lambda: Evaluator(metrics=[])).startswith("metrics is empty")
-    assert _one_line_error(lambda: evaluate(sample / "GT", {"A": good}, metrics=[], jobs=1)
+    assert one_line_error(lambda: Evaluator(metrics=[])).startswith("metrics is empty")
+    assert one_line_error(lambda: evaluate(sample / "GT", {"A": good}, metrics=[], jobs=1)
                            ).startswith("metrics is empty")
-    assert _one_line_error(lambda: Evaluator(metrics=5)).startswith("metrics=5: pass a list")
+    assert one_line_error(lambda: Evaluator(metrics=5)).startswith("metrics=5: pass a list")
     # one key as a string is that key, in the API as in the Evaluator
     document = evaluate(sample / "GT", {"A": good}, metrics="MAE", jobs=1)
     assert set(document["entries"][0]["metrics"]) == {"MAE"}
@@ -203,9 +194,9 @@ def test_single_pixel_gt_placeholder_is_refused(cli, sample):
         "E-measure keys out of the metric set")
     assert digests(sample) == before
     one = np.array([[200]], np.uint8)
-    message = _one_line_error(lambda: Evaluator().update(one, np.array([[255]], np.uint8)))
+    message = one_line_error(lambda: Evaluator().update(one, np.array([[255]], np.uint8)))
     assert message.startswith("prediction and ground truth are a single pixel")
-    message = _one_line_error(lambda: emeasure.adaptive_emeasure(one, one))
+    message = one_line_error(lambda: emeasure.adaptive_emeasure(one, one))
     assert message.startswith("prediction and ground truth are a single pixel")
     # without the E-measure a single pixel is scored (as PySODMetrics scores it)
     without_e = Evaluator(metrics=["MAE", "IoU", "OR"], threads=1)
@@ -241,7 +232,7 @@ def test_from_state_of_a_damaged_state_is_one_line(damage):
         state["scalars"]["MAE"] = [float("nan")] * 2
     else:  # was read as "every metric"
         state["metrics"] = None
-    assert _one_line_error(lambda: Evaluator.from_state(state)).startswith(
+    assert one_line_error(lambda: Evaluator.from_state(state)).startswith(
         "evaluator state")
     assert Evaluator.from_state(json.loads(json.dumps(evaluator.state()))).compute()[
         "MAE"] == evaluator.compute()["MAE"]
@@ -251,10 +242,10 @@ def test_merge_of_other_things_is_one_line():
     pred, gt = _pair()
     evaluator = Evaluator(threads=1)
     evaluator.update(pred, gt)
-    assert _one_line_error(lambda: evaluator.merge(5)) == "merge() takes an Evaluator, got int"
-    assert _one_line_error(lambda: evaluator.merge(evaluator)).startswith(
+    assert one_line_error(lambda: evaluator.merge(5)) == "merge() takes an Evaluator, got int"
+    assert one_line_error(lambda: evaluator.merge(evaluator)).startswith(
         "cannot merge an evaluator into itself")
-    message = _one_line_error(lambda: evaluator.merge(Evaluator(metrics=["MAE"])))
+    message = one_line_error(lambda: evaluator.merge(Evaluator(metrics=["MAE"])))
     assert message.startswith("cannot merge evaluators with different metrics")
     assert evaluator.n_images == 1
 
@@ -263,10 +254,10 @@ def test_names_as_one_string_and_odd_threads_are_one_line():
     pred, gt = _pair()
     evaluator = Evaluator(threads=1)
     batch = np.stack([pred] * 3), np.stack([gt] * 3)
-    message = _one_line_error(lambda: evaluator.update(*batch, batch=True, names="abc"))
+    message = one_line_error(lambda: evaluator.update(*batch, batch=True, names="abc"))
     assert message == "names='abc': pass a list of 3 names, one per image"  # was a, b, c
     assert evaluator.n_images == 0
-    assert _one_line_error(lambda: Evaluator(threads="a")) == (
+    assert one_line_error(lambda: Evaluator(threads="a")) == (
         "threads='a': must be a whole number")
 
 
@@ -300,10 +291,10 @@ def test_default_cache_of_a_run_started_in_the_gt_folder_is_refused(cli, sample,
 
 def test_evaluate_with_preds_not_a_mapping_or_jobs_not_whole_is_one_line(sample):
     good = sample / "pred" / "GoodNet"
-    message = _one_line_error(lambda: evaluate(sample / "GT", [("A", good)], jobs=1))
+    message = one_line_error(lambda: evaluate(sample / "GT", [("A", good)], jobs=1))
     assert message.startswith("preds must map method names to folders")  # was AttributeError
     for jobs in ("2", 1.5):
-        message = _one_line_error(lambda jobs=jobs: evaluate(sample / "GT", {"A": good},
+        message = one_line_error(lambda jobs=jobs: evaluate(sample / "GT", {"A": good},
                                                              jobs=jobs))
         assert message == f"jobs={jobs!r}: must be a whole number of worker processes"
     assert evaluate(sample / "GT", {"A": good}, jobs=np.int64(1))["entries"][0]["method"] == "A"
