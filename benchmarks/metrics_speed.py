@@ -26,9 +26,9 @@ import py_sod_metrics as psm
 from scipy import ndimage
 
 from sodbench import Evaluator
-from sodbench.metrics import levels
-from sodbench.metrics._input import binarize_gt
+from sodbench.metrics import histogram as levels
 from sodbench.metrics.fmeasure import dice_from_counts, fmeasure_from_counts, iou_from_counts
+from sodbench.metrics.validate import binarize_gt
 
 KEYS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
         "maxIoU", "meanIoU", "adpIoU", "maxDice", "meanDice", "adpDice")

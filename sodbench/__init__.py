@@ -13,7 +13,7 @@ __version__ = "0.2.0.dev0"
 
 _LAZY = {
     "Evaluator": "sodbench.evaluator",
-    "evaluate": "sodbench.evaluation",
+    "evaluate": "sodbench.folders.evaluation",
     "profile": "sodbench.profiling",
     "SodbenchError": "sodbench.errors",
 }

@@ -8,11 +8,11 @@ import pytest
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
+from sodbench.folders.results import METRIC_KEYS
 from sodbench.metrics import pfom as pfom_module
-from sodbench.metrics._input import im2double, minmax
+from sodbench.metrics.conventions import PROFILES, get_profile
 from sodbench.metrics.overlap import overlap_ratio
-from sodbench.profiles import PROFILES, get_profile
-from sodbench.results import METRIC_KEYS
+from sodbench.metrics.validate import im2double, minmax
 
 sys.path.insert(0, str(Path(__file__).parent / "metrics"))
 from synthetic import spec_pair, spec_set  # noqa: E402
@@ -204,7 +204,7 @@ def test_dtypes_follow_the_documented_rules():
 def test_threaded_wf_waits_for_at_most_max_pending_pixels_and_settles_before_reads(monkeypatch):
     """wF runs on worker threads after update() returns; every read (per_image, compute,
     state, merge, pickling) sees the finished scores, equal to a one-thread evaluator's."""
-    import sodbench.evaluator as evaluator_module
+    import sodbench.evaluator.core as evaluator_module
 
     pred, gt = spec_set()
     monkeypatch.setattr(evaluator_module, "MAX_PENDING_PIXELS", 3 * pred[0].size)

@@ -39,14 +39,14 @@ def _assert_same(actual: dict, expected: dict) -> None:
 
 @pytest.fixture(scope="module")
 def sample_data(tmp_path_factory) -> Path:
-    from sodbench import sample
+    from sodbench.demo import sample
 
     return sample.generate(tmp_path_factory.mktemp("golden") / "sample")
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS)
 def test_eval_on_the_sample_is_bit_identical(sample_data, tmp_path, convention):
-    from sodbench import sample
+    from sodbench.demo import sample
 
     preds = {name: sample_data / "pred" / name for name in sample.METHODS}
     record = run_eval_cli(sample_data / "GT", preds, convention, tmp_path, "--profile")

@@ -6,6 +6,6 @@ One module per family: :mod:`.mae`, :mod:`.smeasure`, :mod:`.wfmeasure`, :mod:`.
 one value per image (curves: N x 256, ascending thresholds). Each takes one H x W pair, or
 N x H x W batches with ``batch=True`` (a 3-D array without it is refused: an H x W x 3
 colour image has three axes too). Input rules: :mod:`._input`.
-Which map each metric sees (raw or min-max) is the profile's choice (:mod:`sodbench.profiles`);
+Which map each metric sees (raw or min-max) is the conventions' choice (:mod:`.conventions`);
 :class:`sodbench.Evaluator` applies it and averages over images.
 """

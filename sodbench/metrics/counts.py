@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sodbench.metrics._input import image_mean
+from sodbench.metrics.validate import image_mean
 
 LEVELS = 256
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics._input import EPS, check_emeasure_size, prepare
 from sodbench.metrics.counts import Counts, adaptive_threshold, binary_counts, threshold_counts
+from sodbench.metrics.validate import EPS, check_emeasure_size, prepare
 
 
 def emeasure_from_counts(counts: Counts) -> np.ndarray:

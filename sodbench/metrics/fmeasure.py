@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics._input import prepare
 from sodbench.metrics.counts import (
     Counts,
     adaptive_threshold,
@@ -18,6 +17,7 @@ from sodbench.metrics.counts import (
     divide,
     threshold_counts,
 )
+from sodbench.metrics.validate import prepare
 
 
 def precision(counts: Counts) -> np.ndarray:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics._input import prepare
 from sodbench.metrics.counts import divide
+from sodbench.metrics.validate import prepare
 
 
 def soft_iou(pred, gt, *, batch: bool = False) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics._input import image_mean, prepare
+from sodbench.metrics.validate import image_mean, prepare
 
 
 def mae(pred, gt, *, batch: bool = False) -> np.ndarray:

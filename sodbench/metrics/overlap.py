@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics._input import check_pair, im2double
 from sodbench.metrics.counts import divide
+from sodbench.metrics.validate import check_pair, im2double
 
 GT_LEVEL = 25
 """SMD's ``GT > 25`` on the uint8 ground truth (about 0.1 of the range)."""

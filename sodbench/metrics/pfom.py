@@ -22,9 +22,9 @@ from skimage.feature import canny
 from skimage.filters import threshold_otsu
 
 from sodbench.errors import SodbenchError
-from sodbench.metrics._input import prepare
 from sodbench.metrics.counts import adaptive_threshold
 from sodbench.metrics.overlap import minmax_levels, smd_adaptive_mask
+from sodbench.metrics.validate import prepare
 
 BINARIZE = ("adaptive", "half", "otsu", "smd")
 EDGES = ("inner4", "inner8", "sobel_any", "canny", "matlab_sobel")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics._input import EPS, image_mean, prepare
+from sodbench.metrics.validate import EPS, image_mean, prepare
 
 
 def smeasure(pred, gt, *, alpha: float = 0.5, centroid: str = "half_even",

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage
 
-from sodbench.metrics._input import EPS, prepare
+from sodbench.metrics.validate import EPS, prepare
 
 KERNEL_SIZE = 7
 KERNEL_RADIUS = KERNEL_SIZE // 2

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from sodbench import __version__
 from sodbench.errors import SodbenchError
-from sodbench.inputs import open_input
-from sodbench.outputs import atomic_write
+from sodbench.folders.inputs import open_input
+from sodbench.folders.outputs import atomic_write
 
 FORMAT = "sodbench.profile"
 SCHEMA = 1

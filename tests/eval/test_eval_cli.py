@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sodbench import evaluation
 from sodbench.cli import main
+from sodbench.demo.sample import generate
 from sodbench.evaluator import Evaluator
-from sodbench.io import read_map, resize_to
-from sodbench.pairing import natural_key
-from sodbench.results import load_results
-from sodbench.sample import generate
+from sodbench.folders import evaluation
+from sodbench.folders.images import read_map, resize_to
+from sodbench.folders.pairing import natural_key
+from sodbench.folders.results import load_results
 
 
 @pytest.fixture(autouse=True)
@@ -483,7 +483,7 @@ def test_python_api_returns_the_document(sample):
 
     document = evaluate(sample / "GT", {"WeakNet": sample / "pred" / "WeakNet"},
                         dataset="Mini", metrics=["MAE", "wF"], jobs=1)
-    assert document["format"] == "sodbench.results" and document["schema"] == 1
+    assert document["format"] == "sodbench.folders.results" and document["schema"] == 1
     [entry] = document["entries"]
     assert (entry["dataset"], entry["method"]) == ("Mini", "WeakNet")
     _assert_entry_equals(entry, _reference(sample / "GT", sample / "pred" / "WeakNet",

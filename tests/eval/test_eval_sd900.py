@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 from sodbench.cli import main
-from sodbench.evaluation import CHUNK_SIZE
 from sodbench.evaluator import Evaluator
-from sodbench.io import read_map
-from sodbench.pairing import natural_key
-from sodbench.results import load_results
+from sodbench.folders.evaluation import CHUNK_SIZE
+from sodbench.folders.images import read_map
+from sodbench.folders.pairing import natural_key
+from sodbench.folders.results import load_results
 
 py_sod_metrics = pytest.importorskip("py_sod_metrics")
 

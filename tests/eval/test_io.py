@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from sodbench.errors import SodbenchError
-from sodbench.io import load_map, read_map, resize_to
+from sodbench.folders.images import load_map, read_map, resize_to
 
 RNG = np.random.default_rng(0)
 GREY = RNG.integers(0, 256, (12, 17), dtype=np.uint8)

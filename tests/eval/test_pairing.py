@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sodbench.errors import SodbenchError
-from sodbench.pairing import list_maps, natural_key, pair_folders
+from sodbench.folders.pairing import list_maps, natural_key, pair_folders
 
 
 def _touch(folder, *names):

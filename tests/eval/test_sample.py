@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from sodbench.cli import main
-from sodbench.sample import generate
+from sodbench.demo.sample import generate
 
 
 def _digest(folder):

@@ -30,7 +30,7 @@ def main() -> None:
                         default=HERE.parents[2] / "shared" / "data" / "sd-saliency-900")
     parser.add_argument("--flag", default="--profile", help="the eval option naming conventions")
     args = parser.parse_args()
-    from sodbench import sample
+    from sodbench.demo import sample
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from sodbench.metrics._input import binarize_gt, im2double, minmax
+from sodbench.metrics.validate import binarize_gt, im2double, minmax
 
 py_sod_metrics = pytest.importorskip("py_sod_metrics")
 

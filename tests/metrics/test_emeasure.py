@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from helpers import by_shape, reference_array
 
-from sodbench.metrics._input import EPS
 from sodbench.metrics.counts import matlab_thresholds
 from sodbench.metrics.emeasure import adaptive_emeasure, emeasure_curve
+from sodbench.metrics.validate import EPS
 
 
 def test_matches_pysodmetrics(pairs):

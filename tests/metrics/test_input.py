@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sodbench.errors import SodbenchError
-from sodbench.metrics._input import binarize_gt, im2double, minmax, prepare
+from sodbench.metrics.validate import binarize_gt, im2double, minmax, prepare
 
 
 def test_im2double_rules():

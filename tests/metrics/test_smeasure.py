@@ -6,8 +6,8 @@ import pytest
 from helpers import per_pair, reference_array
 from synthetic import spec_pair
 
-from sodbench.metrics._input import im2double, minmax
 from sodbench.metrics.smeasure import smeasure
+from sodbench.metrics.validate import im2double, minmax
 
 
 def test_matches_pysodmetrics(pairs):

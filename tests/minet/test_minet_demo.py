@@ -10,7 +10,7 @@ from minet_ref.demo import DEMO_WEIGHTS, demo_metadata
 from minet_ref.make_demo import DEMO_RECIPE
 from minet_ref.predict import predict_folder, read_image
 from sodbench import Evaluator
-from sodbench.sample import generate
+from sodbench.demo.sample import generate
 
 
 def test_demo_file_is_small_fp32_and_labelled():

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sodbench.cli import main
-from sodbench.results import load_results
+from sodbench.folders.results import load_results
 
 TABLE_II = {"MAE": 0.0169, "wF": 0.8945, "OR": 0.8115, "Sm": 0.9207, "IoU": 0.8123}
 

@@ -12,8 +12,8 @@ from minet_ref import create_model
 from minet_ref.convert import load_weights_file
 from minet_ref.train import TrainConfig, pair_folder, random_crops, split_validation, train
 from sodbench.cli import main
+from sodbench.demo.sample import generate
 from sodbench.errors import SodbenchError
-from sodbench.sample import generate
 
 
 @pytest.fixture(scope="module")

@@ -109,7 +109,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_and_package_do_not_import_torch():
-    result = _run("import sys, sodbench, sodbench.cli, sodbench.commands.profile\n"
+    result = _run("import sys, sodbench, sodbench.cli, sodbench.cli.profile\n"
                   "print('torch' in sys.modules)")
     assert result.stdout.strip() == "False", result.stderr
 

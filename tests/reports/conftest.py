@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sodbench.results import dump_results
+from sodbench.folders.results import dump_results
 
 
 @pytest.fixture

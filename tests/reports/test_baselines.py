@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sodbench.baselines import frequency_tuned, predict_folder
 from sodbench.cli import main
+from sodbench.demo.baselines import frequency_tuned, predict_folder
 from sodbench.errors import SodbenchError
 
 
@@ -75,7 +75,7 @@ def test_predict_folder_errors(tmp_path):
 def test_ft_scores_match_the_published_ft_scores(sd900, tmp_path):
     """Evaluate our FT maps and the published ones on 45 images: `sodbench check` passes."""
     from sodbench import evaluate
-    from sodbench.results import dump_results
+    from sodbench.folders.results import dump_results
 
     stems = sorted(path.stem for path in (sd900 / "Img").glob("*.bmp"))[::20]
     for folder in ("Img", "GT", "published"):

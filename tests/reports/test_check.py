@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from reports_helpers import entry
 
-from sodbench.check import compare
 from sodbench.cli import main
-from sodbench.results import load_results
+from sodbench.folders.results import load_results
+from sodbench.reports.check import compare
 
 BASE = [entry("SD-900", "A", MAE=0.0150, Sm=0.9000), entry("SD-900", "B", MAE=0.0200, Sm=0.8)]
 

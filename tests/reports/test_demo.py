@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sodbench import demo
 from sodbench.cli import main
+from sodbench.demo import run as demo
 from sodbench.demo import run_demo
-from sodbench.results import load_results
+from sodbench.folders.results import load_results
 
 
 def md_methods(text: str) -> list[str]:

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from sodbench import leaderboards
 from sodbench.errors import SodbenchError
+from sodbench.reports import leaderboards
 
 
 def test_table_ii_has_the_paper_rows_once_each():

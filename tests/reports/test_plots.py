@@ -8,9 +8,9 @@ import pytest
 from matplotlib.colors import to_hex
 from reports_helpers import entry
 
-from sodbench import plots
 from sodbench.cli import main
-from sodbench.results import load_results
+from sodbench.folders.results import load_results
+from sodbench.reports import plots
 
 METHODS = ("A", "B", "C")
 ENTRIES = [entry(dataset, method, seed, MAE=0.1)

@@ -12,11 +12,11 @@ import subprocess
 import pytest
 from reports_helpers import counts, entry
 
-from sodbench import tables
 from sodbench.cli import main
 from sodbench.errors import SodbenchError
-from sodbench.leaderboards import load
-from sodbench.results import load_results
+from sodbench.folders.results import load_results
+from sodbench.reports import tables
+from sodbench.reports.leaderboards import load
 
 ENTRIES = [
     # MAE ascending is the ranking: C (0.0101) < A (0.0150) == B (0.01504 shows as 0.0150) < D

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sodbench.cli import main
-from sodbench.sample import generate
+from sodbench.demo.sample import generate
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,8 @@ from trust_helpers import digests, one_line_error
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
-from sodbench.groundtruth import GroundTruth
-from sodbench.io import read_map
+from sodbench.evaluator.groundtruth import GroundTruth
+from sodbench.folders.images import read_map
 from sodbench.metrics import emeasure, fmeasure, iou, mae, overlap, pfom, smeasure, wfmeasure
 
 FUNCTIONS = {

@@ -10,11 +10,11 @@ import shutil
 import pytest
 from trust_helpers import digests
 
-from sodbench import evaluation
-from sodbench.cache import ResultCache
-from sodbench.check import compare
 from sodbench.errors import SodbenchError
-from sodbench.results import load_results
+from sodbench.folders import evaluation
+from sodbench.folders.cache import ResultCache
+from sodbench.folders.results import load_results
+from sodbench.reports.check import compare
 
 NAMES = [f"{kind}_{index}" for kind in ("In", "Pa", "Sc") for index in (1, 2, 3)]
 

@@ -51,7 +51,7 @@ def test_utf8_stream_keeps_the_arrows(sample, tmp_path):
 
 
 def test_unencodable_method_name_is_escaped_not_fatal(tmp_path):
-    from sodbench.results import dump_results
+    from sodbench.folders.results import dump_results
 
     dump_results({"provenance": {}, "entries": [
         {"dataset": "D", "method": "Net–β", "metrics": {"MAE": 0.1},

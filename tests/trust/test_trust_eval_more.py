@@ -19,10 +19,10 @@ from PIL import Image
 from trust_helpers import digests, one_line_error
 
 from sodbench import Evaluator, evaluate
-from sodbench import cache as cache_module
+from sodbench.demo.sample import generate
+from sodbench.folders import cache as cache_module
+from sodbench.folders.results import load_results
 from sodbench.metrics import emeasure
-from sodbench.results import load_results
-from sodbench.sample import generate
 
 
 def _pair():

@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sodbench.cli import main
-from sodbench.commands.eval import _parse_pred
-from sodbench.config import DATASET_KEYS, LAYOUTS, OPTION_TYPES, PATH_OPTIONS, load_config
+from sodbench.cli.eval import _parse_pred
+from sodbench.demo.sample import generate
 from sodbench.errors import SodbenchError
-from sodbench.evaluation import Task
-from sodbench.inputs import name_problem
-from sodbench.sample import generate
+from sodbench.folders.config import DATASET_KEYS, LAYOUTS, OPTION_TYPES, PATH_OPTIONS, load_config
+from sodbench.folders.evaluation import Task
+from sodbench.folders.inputs import name_problem
 
 if sys.version_info >= (3, 11):
     import tomllib

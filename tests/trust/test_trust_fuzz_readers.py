@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
 from sodbench.errors import SodbenchError
-from sodbench.io import load_map
+from sodbench.folders.images import load_map
 
 RNG = np.random.default_rng(7)
 GREY = RNG.integers(0, 256, (21, 17), dtype=np.uint8)

@@ -20,10 +20,10 @@ from trust_helpers import digests
 
 from sodbench import Evaluator, evaluate
 from sodbench.errors import SodbenchError
-from sodbench.groundtruth import GroundTruth
-from sodbench.io import read_map
-from sodbench.metrics._input import binarize_gt
-from sodbench.profiles import PROFILES
+from sodbench.evaluator.groundtruth import GroundTruth
+from sodbench.folders.images import read_map
+from sodbench.metrics.conventions import PROFILES
+from sodbench.metrics.validate import binarize_gt
 
 FIX_8BIT = ("no pixel is above the GT threshold (gt > 128 on 0..255), so its foreground would "
             "be empty; save the mask with 0 and 255")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from trust_helpers import digests
 
-from sodbench import evaluation
+from sodbench.folders import evaluation
 
 
 def _eval_args(sample, *extra):
@@ -28,7 +28,7 @@ def no_work(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the evaluation ran before the outputs were checked")
     monkeypatch.setattr(evaluation, "run", refuse)
-    monkeypatch.setattr("sodbench.commands.eval.run", refuse, raising=False)
+    monkeypatch.setattr("sodbench.cli.eval.run", refuse, raising=False)
 
 
 @pytest.mark.parametrize("first, second", [("--json", "--per-image"), ("--curves", "--per-image"),
@@ -175,7 +175,7 @@ def test_sample_reuses_its_own_folder(cli, tmp_path):
 
 
 def test_baseline_maps_never_land_in_the_image_folder(sample):
-    from sodbench.baselines import predict_folder
+    from sodbench.demo.baselines import predict_folder
     from sodbench.errors import SodbenchError
 
     before = digests(sample / "Img")

@@ -20,8 +20,8 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from trust_helpers import digests
 
-from sodbench import plots
-from sodbench.results import dump_results
+from sodbench.folders.results import dump_results
+from sodbench.reports import plots
 
 NINE = ("MINet", "BASNet", "PoolNet", "EDRNet", "DACNet", "CSEPNet", "EMINet", "TSERNet", "FT")
 YELLOW = "#F0E442"

@@ -138,7 +138,7 @@ def test_train_out_in_a_data_folder_is_refused_before_training(cli, sample, monk
     assert digests(sample) == before
 
 
-@pytest.mark.parametrize("reader", ["minet_ref.predict", "sodbench.baselines"])
+@pytest.mark.parametrize("reader", ["minet_ref.predict", "sodbench.demo.baselines"])
 def test_model_input_readers_share_the_map_readers_guards(tmp_path, reader):
     """The images a model or a baseline reads get the guards of the map reader: a FIFO is
     refused without waiting for a writer, a damaged file is one line naming it."""

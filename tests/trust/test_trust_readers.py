@@ -21,9 +21,9 @@ import pytest
 from PIL import Image, ImageFile
 from trust_helpers import digests
 
-from sodbench import io as sodbench_io
 from sodbench.errors import SodbenchError
-from sodbench.io import load_map, read_map
+from sodbench.folders import images as sodbench_io
+from sodbench.folders.images import load_map, read_map
 
 
 def _eval(cli, sample, *extra, gt=None, preds=("GoodNet",)):
@@ -138,7 +138,7 @@ def test_only_a_real_ctrl_c_is_reported_as_an_interrupt(cli, sample, monkeypatch
                                                         text):
     def raise_cause(*args, **kwargs):
         raise cause
-    monkeypatch.setattr("sodbench.evaluation.run", raise_cause)
+    monkeypatch.setattr("sodbench.folders.evaluation.run", raise_cause)
     run = _eval(cli, sample)
     assert run.code == code
     assert run.error_line().startswith(text)
@@ -147,7 +147,7 @@ def test_only_a_real_ctrl_c_is_reported_as_an_interrupt(cli, sample, monkeypatch
 def test_an_abort_without_a_cause_is_not_an_interrupt(cli, sample, monkeypatch):
     def abort(*args, **kwargs):
         raise click.exceptions.Abort()
-    monkeypatch.setattr("sodbench.evaluation.run", abort)
+    monkeypatch.setattr("sodbench.folders.evaluation.run", abort)
     run = _eval(cli, sample)
     assert (run.code, run.error_line()) == (1, "error: aborted")
 
@@ -354,7 +354,7 @@ def test_error_message_with_a_line_break_in_a_path_stays_one_line(cli, tmp_path)
 
 
 def test_open_image_shares_the_guards_and_passes_the_callers_errors(tmp_path):
-    from sodbench.io import open_image
+    from sodbench.folders.images import open_image
 
     Image.fromarray(np.full((5, 6, 3), 9, np.uint8)).save(tmp_path / "ok.png")
     with open_image(tmp_path / "ok.png") as image:

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from trust_helpers import digests
 
-from sodbench.baselines import read_image as baseline_image
+from sodbench.demo.baselines import read_image as baseline_image
 from sodbench.errors import SodbenchError
 
 torch = pytest.importorskip("torch")
@@ -201,7 +201,7 @@ def test_sample_odd_values(cli, tmp_path, args, message):
     ({"seed": -1}, "seed -1"), ({"size": 5000}, "size 5000"), ({"n_images": 0}, "n_images 0"),
 ])
 def test_sample_library_names_the_argument(tmp_path, kwargs, message):
-    from sodbench.sample import generate
+    from sodbench.demo.sample import generate
 
     with pytest.raises(SodbenchError, match=message):
         generate(tmp_path / "s", **kwargs)
@@ -293,7 +293,7 @@ def test_baseline_scales_16_bit_images(tmp_path):
 def test_plot_names_are_drawn_as_written(cli, results, tmp_path, name):
     """`$\\foo$` used to be a mathtext ParseFatalException on save, `$x^2$` drawn as a formula,
     and `_mine` left out of the legend (matplotlib hides labels starting with "_")."""
-    from sodbench import plots
+    from sodbench.reports import plots
 
     document = json.loads(results.read_text())
     document["entries"][0]["method"] = document["entries"][0]["dataset"] = name

@@ -235,7 +235,7 @@ def test_two_profiles_for_one_method_are_refused(cli, results, profile):
 # --- results scored under other conventions than the published rows (item 4's kind) ---
 
 def _full_run(tmp_path, profile: str):
-    from sodbench.results import dump_results
+    from sodbench.folders.results import dump_results
 
     names = "\n".join(sorted(str(index) for index in range(900)))
     path = tmp_path / f"{profile}.json"

@@ -16,8 +16,8 @@ from scipy import ndimage
 from skimage import color
 
 from sodbench.errors import SodbenchError
-from sodbench.io import open_image
-from sodbench.outputs import OutputPlan, save_image
+from sodbench.folders.images import open_image
+from sodbench.folders.outputs import OutputPlan, save_image
 
 #: Achanta's separable binomial smoothing kernel (SaliencyFT C++ code: {1, 2, 1}).
 _FT_KERNEL = np.array([1.0, 2.0, 1.0]) / 4.0

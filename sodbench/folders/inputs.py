@@ -1,6 +1,6 @@
 """Opening what a command reads, with one-line errors for paths that cannot be read.
 
-The input side of :mod:`sodbench.outputs`. A looping or broken link, a folder where a file
+The input side of :mod:`sodbench.folders.outputs`. A looping or broken link, a folder where a file
 is wanted (or the reverse), a FIFO or a device, a path without read permission or with a NUL
 character: each gives a :class:`SodbenchError` that names the path and what is wrong with it,
 instead of an ``OSError`` or ``RuntimeError`` traceback, or a read of a FIFO that waits

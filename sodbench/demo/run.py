@@ -1,8 +1,8 @@
 """The whole product on the bundled synthetic sample, in one call (``sodbench demo``).
 
-Steps: write the sample (:func:`sodbench.sample.generate`); predict it with the reference MINet
+Steps: write the sample (:func:`sodbench.demo.sample.generate`); predict it with the reference MINet
 and its demo weights (:mod:`minet_ref`) and with the frequency-tuned baseline
-(:mod:`sodbench.baselines`); evaluate those and the sample's two synthetic methods
+(:mod:`sodbench.demo.baselines`); evaluate those and the sample's two synthetic methods
 (:func:`sodbench.evaluate`); profile MINet (:func:`sodbench.profile`, batch 1, a few
 iterations); write ``leaderboard.md``, ``leaderboard.tex`` and the PR and F-measure plots.
 A step that cannot run (e.g. PyTorch missing) is reported in the summary and in the table's
@@ -17,10 +17,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sodbench import baselines, plots, sample, tables
+from sodbench.demo import baselines, sample
 from sodbench.errors import SodbenchError
-from sodbench.outputs import atomic_write, claim_folder
-from sodbench.results import dump_results
+from sodbench.folders.outputs import atomic_write, claim_folder
+from sodbench.folders.results import dump_results
+from sodbench.reports import plots, tables
 
 DATASET = "Synthetic sample"
 MINET = "MINet"

@@ -16,9 +16,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from sodbench.errors import SodbenchError
-from sodbench.groundtruth import GroundTruth
-from sodbench.metrics import _input, levels, pfom, wfmeasure
-from sodbench.metrics._input import image_mean
+from sodbench.evaluator.groundtruth import GroundTruth
+from sodbench.folders.results import METRIC_KEYS
+from sodbench.metrics import histogram as levels
+from sodbench.metrics import pfom, wfmeasure
+from sodbench.metrics import validate as _input
+from sodbench.metrics.conventions import DEFAULT_PROFILE, get_profile
 from sodbench.metrics.counts import adaptive_threshold, binary_counts, divide, threshold_counts
 from sodbench.metrics.emeasure import emeasure_from_counts
 from sodbench.metrics.fmeasure import (
@@ -32,9 +35,8 @@ from sodbench.metrics.iou import _soft_iou
 from sodbench.metrics.mae import _mae
 from sodbench.metrics.overlap import overlap_ratio
 from sodbench.metrics.smeasure import _smeasure
+from sodbench.metrics.validate import image_mean
 from sodbench.metrics.wfmeasure import _weighted_fmeasure
-from sodbench.profiles import DEFAULT_PROFILE, get_profile
-from sodbench.results import METRIC_KEYS
 
 #: Metrics with one value per image (``per_image`` columns), in table order.
 PER_IMAGE_KEYS = ("MAE", "Sm", "wF", "adpF", "adpE", "adpIoU", "adpDice", "IoU", "OR", "PFOM")
@@ -64,10 +66,10 @@ class Evaluator:
 
     Parameters
     ----------
-    profile : str or sodbench.profiles.Profile
+    profile : str or sodbench.metrics.conventions.Profile
         ``"pysodmetrics"`` (default), ``"minet-tii2024"`` or ``"matlab"``.
     metrics : iterable of str, optional
-        Subset of :data:`sodbench.results.METRIC_KEYS` (default: all).
+        Subset of :data:`sodbench.folders.results.METRIC_KEYS` (default: all).
     threads : int, optional
         Threads for the wF distance transforms, which run beside the other metrics
         (default: every core this process may use; 1 computes everything in the caller's
@@ -109,7 +111,7 @@ class Evaluator:
 
     def prepare(self, gt, *, batch: bool = False) -> GroundTruth:
         """``gt`` binarised, with its wF distance transforms made once for many ``update`` calls
-        (several methods scored on one dataset); see :mod:`sodbench.groundtruth`."""
+        (several methods scored on one dataset); see :mod:`sodbench.evaluator.groundtruth`."""
         return GroundTruth(gt, self.profile, batch=batch, allow_emptied_gt=self.allow_emptied_gt)
 
     def update(self, pred, gt, *, names=None, batch: bool = False) -> None:
@@ -118,8 +120,8 @@ class Evaluator:
 
         A 3-D array without ``batch=True`` is refused: an H x W x 3 colour image has three axes
         too, and would be scored as H images. ``gt`` is a map (batch) or a
-        :class:`~sodbench.groundtruth.GroundTruth` from :meth:`prepare`. uint8 and bool
-        predictions are scored from per-image histograms (:mod:`sodbench.metrics.levels`),
+        :class:`~sodbench.evaluator.groundtruth.GroundTruth` from :meth:`prepare`. uint8 and bool
+        predictions are scored from per-image histograms (:mod:`sodbench.metrics.histogram`),
         other dtypes pixel by pixel; both give the same numbers.
         """
         pred = _input.as_batch(pred, "prediction", batch=batch)
@@ -204,7 +206,7 @@ class Evaluator:
         return names
 
     def _score_levels(self, pred, gt: GroundTruth, start: int, stop: int, executor):
-        """Scores of a uint8/bool chunk from its histograms (sodbench.metrics.levels)."""
+        """Scores of a uint8/bool chunk from its histograms (sodbench.metrics.histogram)."""
         profile, wanted = self.profile, self._scalars
         mask = gt.mask[start:stop]
         split_rows, split_cols = (split[start:stop] for split in gt.splits())

@@ -37,15 +37,15 @@ from PIL import __version__ as pillow_version
 from tqdm import tqdm
 
 from sodbench import __version__
-from sodbench.cache import ResultCache, cache_key
 from sodbench.errors import SodbenchError
 from sodbench.evaluator import Evaluator
-from sodbench.groundtruth import GroundTruth
-from sodbench.inputs import name_problem
-from sodbench.io import RESIZE_POLICY, load_map, resize_to
-from sodbench.outputs import check_folder
-from sodbench.pairing import Pairing, pair_folders, shorten
-from sodbench.results import FORMAT, SCHEMA
+from sodbench.evaluator.groundtruth import GroundTruth
+from sodbench.folders.cache import ResultCache, cache_key
+from sodbench.folders.images import RESIZE_POLICY, load_map, resize_to
+from sodbench.folders.inputs import name_problem
+from sodbench.folders.outputs import check_folder
+from sodbench.folders.pairing import Pairing, pair_folders, shorten
+from sodbench.folders.results import FORMAT, SCHEMA
 
 CHUNK_SIZE = 32
 THRESHOLDS = list(range(256))
@@ -227,7 +227,7 @@ def _update(evaluator, batch: list[_Loaded], options: Options) -> None:
 def evaluate_chunk(task_pairs: list[list[tuple[str, Path, Path]]], options: Options):
     """Score the pairs of several methods whose GT maps are the same chunk of one GT folder.
 
-    Every GT file is read, checked and prepared (:class:`~sodbench.groundtruth.GroundTruth`:
+    Every GT file is read, checked and prepared (:class:`~sodbench.evaluator.GroundTruth`:
     binarised, with its wF distance transform) once, whatever the number of methods. Returns
     one (Evaluator, ChunkReport) per entry of ``task_pairs``. Per method, runs of consecutive
     pairs with equal (shape, dtypes) go to its Evaluator as one batch, so the pair order, and
@@ -378,7 +378,7 @@ def run(
     jobs : int, optional
         Worker processes (default: all cores); 1 evaluates in this process.
     cache_dir : path-like, optional
-        Result cache folder (see :mod:`sodbench.cache`); None disables caching.
+        Result cache folder (see :mod:`sodbench.folders.cache`); None disables caching.
     progress : bool
         Show a tqdm bar on stderr (images done / images to evaluate).
     """
@@ -530,7 +530,7 @@ def provenance(options: Options) -> dict:
 
 
 def document(entries: list[EntryResult], options: Options) -> dict:
-    """The results document (see :mod:`sodbench.results`) of finished entries."""
+    """The results document (see :mod:`sodbench.folders.results`) of finished entries."""
     return {"format": FORMAT, "schema": SCHEMA, "provenance": provenance(options),
             "entries": [result.entry for result in entries]}
 
@@ -570,7 +570,7 @@ def evaluate(
         Whether a GT without prediction, a duplicate name or an unreadable prediction stops
         the run or is left out (and noted).
     gt_prefix, gt_suffix, pred_prefix, pred_suffix : str
-        Name rules of :func:`sodbench.pairing.pair_folders`.
+        Name rules of :func:`sodbench.folders.pairing.pair_folders`.
     allow_emptied_gt : bool
         Score a GT mask with non-zero pixels that the GT threshold empties (a uint8 {0, 128}
         or uint16 {0, 255} mask) as empty, with a note; by default such a file is an error.
@@ -583,7 +583,7 @@ def evaluate(
     -------
     dict
         ``{"format", "schema", "provenance", "entries"}`` as written by
-        :func:`sodbench.results.dump_results`.
+        :func:`sodbench.folders.results.dump_results`.
     """
     if not isinstance(preds, Mapping):
         raise SodbenchError(f"preds must map method names to folders, e.g. "

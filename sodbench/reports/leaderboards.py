@@ -28,9 +28,9 @@ from pathlib import Path
 import pandas as pd
 
 from sodbench.errors import SodbenchError
-from sodbench.inputs import open_input
-from sodbench.profiles import PROFILES
-from sodbench.results import LOWER_IS_BETTER, METRIC_KEYS
+from sodbench.folders.inputs import open_input
+from sodbench.folders.results import LOWER_IS_BETTER, METRIC_KEYS
+from sodbench.metrics.conventions import PROFILES
 
 #: Columns describing a model's cost rather than its accuracy, in table order.
 EFFICIENCY_KEYS = ("Param", "FLOPs", "Speed")
@@ -89,7 +89,7 @@ class Leaderboard:
     n_images: int | None = None
     source_table: str = ""
     profile: str | None = None
-    """The metric conventions the rows were scored under (a ``sodbench.profiles`` name), or
+    """The metric conventions the rows were scored under (a conventions name), or
     None when the source does not say."""
 
     @property

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from sodbench import check
 from sodbench.errors import SodbenchError
-from sodbench.results import load_results
+from sodbench.folders.results import load_results
+from sodbench.reports import check
 
 
 @click.command()

@@ -23,7 +23,7 @@ float TIFF (mode F)       float32, unchanged; NaN or inf is an error
 
 Multi-frame files (TIFF stacks) use their first frame. Value ranges are checked by the
 Evaluator, not here. Whatever cannot be read gives one :class:`SodbenchError` naming the file:
-a path that is not a regular file (:mod:`sodbench.inputs`), a damaged or truncated file
+a path that is not a regular file (:mod:`sodbench.folders.inputs`), a damaged or truncated file
 (whatever exception the decoder raised), a map above :data:`MAX_PIXELS` (refused from the
 header, before decoding), a ``.npy`` whose header does not match its size.
 """
@@ -42,7 +42,7 @@ import numpy as np
 from PIL import Image
 
 from sodbench.errors import SodbenchError
-from sodbench.inputs import open_input
+from sodbench.folders.inputs import open_input
 
 #: Extensions that are listed as maps when pairing folders (lower case).
 MAP_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".npy")
@@ -103,7 +103,7 @@ def _reason(error: BaseException) -> str:
 
 def _too_large(path: Path, pixels: int) -> SodbenchError:
     return SodbenchError(f"{path}: map has {pixels:,} pixels, more than the {MAX_PIXELS:,} "
-                         "sodbench reads (sodbench.io.MAX_PIXELS); is the file damaged?")
+                         "sodbench reads (images.MAX_PIXELS); is the file damaged?")
 
 
 def _load_npy(handle: BinaryIO, path: Path) -> np.ndarray:

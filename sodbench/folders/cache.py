@@ -25,14 +25,14 @@ import numpy as np
 import pandas as pd
 
 from sodbench import __version__
-from sodbench.outputs import atomic_write
+from sodbench.folders.outputs import atomic_write
 
 ENV_VAR = "SODBENCH_CACHE_DIR"
 DEFAULT_NAME = ".sodbench_cache"
 # "/2": entries carry counts.images_sha256; older cached entries (same version) must not be
 # reused, or their results files would lack it and `sodbench check` would refuse them.
-CACHE_FORMAT = "sodbench.cache/2"
-PARTIAL_FORMAT = "sodbench.cache.chunk"
+CACHE_FORMAT = "sodbench.folders.cache/2"
+PARTIAL_FORMAT = "sodbench.folders.cache.chunk"
 
 
 def default_cache_dir(json_output: str | os.PathLike | None) -> Path:

@@ -9,7 +9,7 @@ import time
 import click
 
 from sodbench.errors import SodbenchError
-from sodbench.outputs import OutputPlan
+from sodbench.folders.outputs import OutputPlan
 from sodbench.profiling.guard import parse_input_shape
 
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)

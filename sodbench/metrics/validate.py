@@ -234,7 +234,7 @@ def prepare(pred, gt, *, batch: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Validate a pair for the metric functions: ``(im2double(pred), binarize_gt(gt))``.
 
     No min-max here: the metric functions score the map they are given, and the profile
-    (:mod:`sodbench.profiles`) decides which map each metric sees. ``batch``: as in
+    (:mod:`sodbench.metrics.conventions`) decides which map each metric sees. ``batch``: as in
     :func:`as_batch`.
     """
     pred, gt = im2double(pred, batch=batch), binarize_gt(gt, batch=batch)

@@ -1,4 +1,4 @@
-"""``sodbench sample``: write the synthetic strip-steel sample (see :mod:`sodbench.sample`)."""
+"""``sodbench sample``: write the synthetic strip-steel sample (see :mod:`sodbench.demo.sample`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import click
               help="Random seed.")
 def command(out_dir: str, n_images: int, size: int, seed: int) -> None:
     """Write the bundled synthetic strip-steel sample in the SD-Saliency-900 layout."""
-    from sodbench.sample import METHODS, generate
+    from sodbench.demo.sample import METHODS, generate
 
     out = generate(out_dir, n_images=n_images, size=size, seed=seed)
     click.echo(f"wrote {n_images} images to {out} (Img/, GT/, pred/{{{','.join(METHODS)}}}/)")

@@ -21,9 +21,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sodbench.metrics._input import EPS
 from sodbench.metrics.counts import Counts, counts_from_bins, curve_bins
 from sodbench.metrics.smeasure import object_score, region_weights
+from sodbench.metrics.validate import EPS
 
 #: Number of levels per integer dtype: the histogram width.
 LEVEL_COUNT = {np.dtype(np.uint8): 256, np.dtype(np.bool_): 2}
@@ -49,7 +49,7 @@ def tables(hist: np.ndarray, dtype: np.dtype) -> Tables:
     """The raw (``im2double``) and min-max value of each level, per image.
 
     ``level / 255`` and ``(r - r_min) / (r_max - r_min)`` are evaluated per level exactly as
-    :func:`~sodbench.metrics._input.to_double` and :func:`~sodbench.metrics._input.minmax` do
+    :func:`~sodbench.metrics.validate.to_double` and :func:`~sodbench.metrics.validate.minmax` do
     per pixel; a constant image keeps its raw values, as ``minmax`` does.
     """
     n_levels = hist.shape[-1]

@@ -47,10 +47,10 @@ import sys
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
-from sodbench.evaluation import Task
-from sodbench.inputs import input_problem, name_problem, open_input
-from sodbench.pairing import ON_MISSING, natural_key
-from sodbench.profiles import PROFILES
+from sodbench.folders.evaluation import Task
+from sodbench.folders.inputs import input_problem, name_problem, open_input
+from sodbench.folders.pairing import ON_MISSING, natural_key
+from sodbench.metrics.conventions import PROFILES
 
 if sys.version_info >= (3, 11):
     import tomllib

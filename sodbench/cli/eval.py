@@ -10,7 +10,7 @@ import click
 from click.core import ParameterSource
 
 from sodbench.errors import SodbenchError
-from sodbench.inputs import name_problem
+from sodbench.folders.inputs import name_problem
 
 _CONFIGURABLE = ("profile", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
                  "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix",
@@ -47,13 +47,13 @@ def _parse_metrics(value) -> tuple[str, ...] | None:
 
 def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
     """Tasks and options from --config and/or --gt/--pred; the command line wins."""
-    from sodbench.evaluation import Task, default_dataset_name
+    from sodbench.folders.evaluation import Task, default_dataset_name
 
     if params["config"]:
         if params["gt"] or params["pred"] or params["dataset"]:
             raise SodbenchError("--config: name datasets and folders in the config file, "
                                 "not with --gt/--pred/--dataset")
-        from sodbench.config import load_config
+        from sodbench.folders.config import load_config
 
         tasks, options = load_config(params["config"])
         for key in _CONFIGURABLE:
@@ -78,8 +78,8 @@ def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
 
 
 def _output_plan(tasks: list, settings: dict, config: str | None):
-    """Inputs and outputs of this run, checked before any image is read (sodbench.outputs)."""
-    from sodbench.outputs import OutputPlan
+    """Inputs and outputs of this run, checked before any image is read."""
+    from sodbench.folders.outputs import OutputPlan
 
     plan = OutputPlan()
     if config:
@@ -152,10 +152,10 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
 @click.pass_context
 def command(ctx: click.Context, **params) -> None:
     """Evaluate prediction folders against ground-truth folders."""
-    from sodbench import cache as cache_module
-    from sodbench import eval_output
-    from sodbench.evaluation import Options, document, run
-    from sodbench.results import dump_results
+    from sodbench.folders import cache as cache_module
+    from sodbench.folders import exports as eval_output
+    from sodbench.folders.evaluation import Options, document, run
+    from sodbench.folders.results import dump_results
 
     tasks, settings = _settings(ctx, params)
     options = Options(

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics import _input, wfmeasure
+from sodbench.metrics import validate as _input
+from sodbench.metrics import wfmeasure
+from sodbench.metrics.conventions import DEFAULT_PROFILE, get_profile
 from sodbench.metrics.smeasure import centroids
-from sodbench.profiles import DEFAULT_PROFILE, get_profile
 
 _NOT_YET = object()
 
@@ -32,7 +33,7 @@ class GroundTruth:
     ----------
     gt : array_like
         uint8, uint16, bool or float in [0, 1] (the rules of ``Evaluator.update``).
-    profile : str or sodbench.profiles.Profile
+    profile : str or sodbench.metrics.conventions.Profile
         Fixes the binarisation threshold and the S-measure centroid rounding; an Evaluator
         accepts a GroundTruth made under a profile with the same two conventions.
     batch : bool

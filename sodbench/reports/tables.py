@@ -28,9 +28,14 @@ import pandas as pd
 
 from sodbench import __version__
 from sodbench.errors import SodbenchError
-from sodbench.leaderboards import EFFICIENCY_KEYS, Leaderboard, canonical_key, lower_is_better
-from sodbench.profiles import PROFILES
-from sodbench.results import METRIC_KEYS
+from sodbench.folders.results import METRIC_KEYS
+from sodbench.metrics.conventions import PROFILES
+from sodbench.reports.leaderboards import (
+    EFFICIENCY_KEYS,
+    Leaderboard,
+    canonical_key,
+    lower_is_better,
+)
 
 #: Metric columns shown when none are asked for: the MINet paper's Table II, in its order.
 DEFAULT_METRICS = ("MAE", "wF", "OR", "Sm", "PFOM", "IoU")
@@ -72,7 +77,7 @@ def build_table(document: dict | None = None, *, profiles: dict[str, dict] | Non
     Parameters
     ----------
     document : dict, optional
-        A results document (:func:`sodbench.results.load_results`).
+        A results document (:func:`sodbench.folders.results.load_results`).
     profiles : dict, optional
         Method name -> profile record (``sodbench profile --json``); gives Param, FLOPs, Speed.
     leaderboard : Leaderboard, optional

@@ -1,7 +1,7 @@
 """Pairing GT masks with predictions by file name, strictly by default.
 
 A file ``<prefix><stem><suffix><.ext>`` has the shared name ``stem``; ``.ext`` is any of
-:data:`sodbench.io.MAP_EXTENSIONS` (case-insensitive), so ``In_1.bmp``, ``In_1.png`` and
+:data:`sodbench.folders.images.MAP_EXTENSIONS` (case-insensitive), so ``In_1.bmp``, ``In_1.png`` and
 ``In_1.jpg`` all pair on ``In_1``. A suffix that ends with an extension (``"_sal.png"``, the
 PySODEvalToolkit way) must match the whole file name instead. Other files are ignored; an
 entry with a map's name that cannot be read (a looping link, a folder, a FIFO) is paired
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
-from sodbench.inputs import check_input_folder
-from sodbench.io import MAP_EXTENSIONS
+from sodbench.folders.images import MAP_EXTENSIONS
+from sodbench.folders.inputs import check_input_folder
 
 ON_MISSING = ("error", "skip")
 _SHOWN = 5

@@ -26,7 +26,7 @@ from PIL import Image
 from scipy import ndimage
 
 from sodbench.errors import SodbenchError
-from sodbench.outputs import claim_folder, save_image
+from sodbench.folders.outputs import claim_folder, save_image
 
 KINDS = ("In", "Pa", "Sc")
 METHODS = ("GoodNet", "WeakNet")

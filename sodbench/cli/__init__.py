@@ -1,6 +1,6 @@
 """The ``sodbench`` command line: parses arguments and calls the library, nothing more.
 
-Subcommands live in ``sodbench.commands.<name>`` and are imported only when run, so
+Subcommands live in ``sodbench.cli.<name>`` and are imported only when run, so
 ``sodbench eval`` never pays for importing torch and a missing optional extra only
 affects the command that needs it.
 """
@@ -65,7 +65,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx, name):
         if name not in COMMANDS:
             return None
-        module = importlib.import_module(f"sodbench.commands.{name}")
+        module = importlib.import_module(f"sodbench.cli.{name}")
         return module.command
 
     def format_commands(self, ctx, formatter):

@@ -25,8 +25,8 @@ from matplotlib.figure import Figure
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluator import CURVE_METRICS
-from sodbench.outputs import OutputPlan, atomic_file, atomic_write
-from sodbench.results import load_results
+from sodbench.folders.outputs import OutputPlan, atomic_file, atomic_write
+from sodbench.folders.results import load_results
 
 __all__ = ["FIGURE_SUFFIXES", "HIGHLIGHT_COLOUR", "KINDS", "OKABE_ITO", "curve_frame",
            "plan_outputs", "plot_curves", "save_plot"]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from sodbench import leaderboards, tables
 from sodbench.errors import SodbenchError
-from sodbench.outputs import OutputPlan, atomic_write
-from sodbench.results import load_results
+from sodbench.folders.outputs import OutputPlan, atomic_write
+from sodbench.folders.results import load_results
+from sodbench.reports import leaderboards, tables
 
 
 def _profile_specs(specs: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from sodbench import plots
-from sodbench.outputs import OutputPlan
+from sodbench.folders.outputs import OutputPlan
+from sodbench.reports import plots
 
 
 @click.command()

@@ -22,7 +22,7 @@ import math
 import pandas as pd
 
 from sodbench.errors import SodbenchError
-from sodbench.leaderboards import canonical_key
+from sodbench.reports.leaderboards import canonical_key
 
 __all__ = ["DRIFT_COLUMNS", "check_tolerance", "compare", "format_drift"]
 
@@ -142,7 +142,7 @@ def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 
     Parameters
     ----------
     current, baseline : dict
-        Results documents (:func:`sodbench.results.load_results`).
+        Results documents (:func:`sodbench.folders.results.load_results`).
     atol, rtol : float
         Absolute and relative tolerance: finite, 0 or more.
     metrics : list of str, optional

@@ -1,0 +1,1 @@
+"""Evaluation over folders: reading, pairing, caching, scheduling, the results document."""

@@ -1,0 +1,1 @@
+"""Reports from results: published leaderboards, tables, plots, drift checks."""
