@@ -21,7 +21,7 @@ def demo_metadata() -> dict:
 def load_demo_weights(device: str = "cpu"):
     """Return :class:`minet_ref.MINet` with the shipped demo weights, in eval mode.
 
-    The weights were trained for a few minutes on :func:`sodbench.sample.generate`'s synthetic
+    The weights were trained for a few minutes on :func:`sodbench.demo.sample.generate`'s synthetic
     images: they give sensible maps on that sample and are not a model of real defects.
     """
     from minet_ref.model import create_model

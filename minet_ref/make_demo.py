@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from minet_ref.demo import DEMO_WEIGHTS
-from sodbench.outputs import atomic_file, check_writable
+from sodbench.folders.outputs import atomic_file, check_writable
 
 DEMO_RECIPE = {
     "train_sample": {"n_images": 96, "size": 200, "seed": 1},
@@ -41,7 +41,7 @@ def make_demo_weights(out_path: str | Path = DEMO_WEIGHTS, *, workdir: str | Pat
     from minet_ref.predict import predict_folder
     from minet_ref.train import TrainConfig, train
     from sodbench import evaluate
-    from sodbench.sample import generate
+    from sodbench.demo.sample import generate
 
     check_writable(out_path, "--out")  # before the half hour of training, not after
     workdir = Path(workdir)

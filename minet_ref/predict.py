@@ -28,8 +28,8 @@ from PIL import Image
 
 from minet_ref.model import INPUT_SIZE, fold_bn
 from sodbench.errors import SodbenchError
-from sodbench.io import open_image
-from sodbench.outputs import OutputPlan, save_image
+from sodbench.folders.images import open_image
+from sodbench.folders.outputs import OutputPlan, save_image
 
 MEAN = 0.4669
 STD = 0.2437

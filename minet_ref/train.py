@@ -29,7 +29,7 @@ from minet_ref.loss import deep_supervision_loss
 from minet_ref.model import MINet
 from minet_ref.predict import list_images, predict_arrays, read_image
 from sodbench.errors import SodbenchError
-from sodbench.outputs import OutputPlan, atomic_file, atomic_write
+from sodbench.folders.outputs import OutputPlan, atomic_file, atomic_write
 
 CHECKPOINT = "last.pth"
 HISTORY = "history.json"
