@@ -10,7 +10,7 @@ from sodbench import Evaluator
 from sodbench.errors import SodbenchError
 from sodbench.folders.results import METRIC_KEYS
 from sodbench.metrics import pfom as pfom_module
-from sodbench.metrics.conventions import PROFILES, get_profile
+from sodbench.metrics.conventions import CONVENTIONS, get_conventions
 from sodbench.metrics.overlap import overlap_ratio
 from sodbench.metrics.validate import im2double, minmax
 
@@ -83,7 +83,7 @@ def test_degenerate_anchors(pred_level, gt_full, expected):
 
 def test_or_and_pfom_use_the_raw_and_normalised_maps(spec_data):
     pred, gt = spec_data[0][:6], spec_data[1][:6]
-    for name in PROFILES:
+    for name in CONVENTIONS:
         evaluator = Evaluator(name, metrics=["OR", "PFOM"])
         evaluator.update(pred, gt, batch=True)
         table = evaluator.per_image()
@@ -103,7 +103,7 @@ def test_minet_profile_uses_raw_mae():
     table = evaluator.per_image()
     assert table["MAE"].round(6).tolist() == [0.034932, 0.022186, 0.010822]
     assert table["Sm"].round(6).tolist() == [0.965005, 0.602887, 0.897788]
-    assert evaluator.profile.approximate == ("PFOM",)
+    assert evaluator.conventions.approximate == ("PFOM",)
 
 
 def test_matlab_profile_differs_where_documented():
@@ -155,7 +155,7 @@ def test_metric_selection_and_names():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: Evaluator(profile="fan"), "unknown profile 'fan': choose one of pysodmetrics"),
+        (lambda: Evaluator(conventions="fan"), "unknown conventions 'fan': choose one of pysodmetrics"),
         (lambda: Evaluator(metrics=["Fmax"]), "unknown metric 'Fmax'"),
         (lambda: Evaluator().compute(), "no images were evaluated"),
         (lambda: Evaluator().update(np.zeros((2, 4, 4)), np.zeros((2, 4, 4)), names=["a"],
@@ -172,10 +172,10 @@ def test_errors(call, message):
 
 
 def test_profiles_are_named_and_describe_themselves():
-    assert set(PROFILES) == {"pysodmetrics", "minet-tii2024", "matlab"}
-    assert get_profile("matlab").centroid == "half_away"
-    assert all(profile.description for profile in PROFILES.values())
-    assert Evaluator().profile.name == "pysodmetrics"
+    assert set(CONVENTIONS) == {"pysodmetrics", "minet-tii2024", "matlab"}
+    assert get_conventions("matlab").centroid == "half_away"
+    assert all(profile.description for profile in CONVENTIONS.values())
+    assert Evaluator().conventions.name == "pysodmetrics"
 
 
 def test_dtypes_follow_the_documented_rules():
@@ -245,9 +245,9 @@ def test_prepared_ground_truth_is_reused_and_checked(spec_data):
     again_direct.update(pred[::-1].copy(), gt, batch=True)
     assert prepared.per_image().equals(direct.per_image())
     assert again.per_image().equals(again_direct.per_image())
-    with pytest.raises(SodbenchError, match="prepared under profile 'pysodmetrics'"):
-        Evaluator(profile="matlab").update(pred, ground, batch=True)  # Matlab rounds the centroid
-    Evaluator(profile="minet-tii2024").update(pred, ground, batch=True)  # same GT conventions
+    with pytest.raises(SodbenchError, match="prepared under conventions 'pysodmetrics'"):
+        Evaluator(conventions="matlab").update(pred, ground, batch=True)  # Matlab rounds the centroid
+    Evaluator(conventions="minet-tii2024").update(pred, ground, batch=True)  # same GT conventions
 
 
 def test_state_round_trip_is_exact(spec_data):

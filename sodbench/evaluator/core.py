@@ -21,7 +21,7 @@ from sodbench.folders.results import METRIC_KEYS
 from sodbench.metrics import histogram as levels
 from sodbench.metrics import pfom, wfmeasure
 from sodbench.metrics import validate as _input
-from sodbench.metrics.conventions import DEFAULT_PROFILE, get_profile
+from sodbench.metrics.conventions import DEFAULT_CONVENTIONS, get_conventions
 from sodbench.metrics.counts import adaptive_threshold, binary_counts, divide, threshold_counts
 from sodbench.metrics.emeasure import emeasure_from_counts
 from sodbench.metrics.fmeasure import (
@@ -62,11 +62,11 @@ MAX_PENDING_PIXELS = 1 << 24
 
 
 class Evaluator:
-    """Accumulate SOD metrics over prediction/GT pairs under one profile.
+    """Accumulate SOD metrics over prediction/GT pairs under one set of metric conventions.
 
     Parameters
     ----------
-    profile : str or sodbench.metrics.conventions.Profile
+    conventions : str or sodbench.metrics.conventions.Conventions
         ``"pysodmetrics"`` (default), ``"minet-tii2024"`` or ``"matlab"``.
     metrics : iterable of str, optional
         Subset of :data:`sodbench.folders.results.METRIC_KEYS` (default: all).
@@ -86,9 +86,9 @@ class Evaluator:
     >>> scores = evaluator.compute()                        # {"MAE": ..., "curves": {...}}
     """
 
-    def __init__(self, profile=DEFAULT_PROFILE, metrics=None, threads=None, *,
+    def __init__(self, conventions=DEFAULT_CONVENTIONS, metrics=None, threads=None, *,
                  allow_emptied_gt: bool = False):
-        self.profile = get_profile(profile)
+        self.conventions = get_conventions(conventions)
         self.allow_emptied_gt = bool(allow_emptied_gt)
         self.metrics = _select(metrics)
         self.threads = _threads(threads)
@@ -112,7 +112,7 @@ class Evaluator:
     def prepare(self, gt, *, batch: bool = False) -> GroundTruth:
         """``gt`` binarised, with its wF distance transforms made once for many ``update`` calls
         (several methods scored on one dataset); see :mod:`sodbench.evaluator.groundtruth`."""
-        return GroundTruth(gt, self.profile, batch=batch, allow_emptied_gt=self.allow_emptied_gt)
+        return GroundTruth(gt, self.conventions, batch=batch, allow_emptied_gt=self.allow_emptied_gt)
 
     def update(self, pred, gt, *, names=None, batch: bool = False) -> None:
         """Add one H x W pair, or an N x H x W batch with ``batch=True`` (input rules:
@@ -128,10 +128,10 @@ class Evaluator:
         _input.check_map(pred, "prediction")
         if not isinstance(gt, GroundTruth):
             gt = self.prepare(gt, batch=batch)
-        elif not gt.compatible(self.profile):
+        elif not gt.compatible(self.conventions):
             raise SodbenchError(
-                f"ground truth was prepared under profile {gt.profile.name!r}, whose GT "
-                f"threshold or centroid rule differs from {self.profile.name!r}"
+                f"ground truth was prepared under conventions {gt.conventions.name!r}, whose GT "
+                f"threshold or centroid rule differs from {self.conventions.name!r}"
             )
         _input.check_pair(pred, gt.mask)
         if any(key in self.metrics for key in ("maxE", "meanE", "adpE")):
@@ -207,7 +207,7 @@ class Evaluator:
 
     def _score_levels(self, pred, gt: GroundTruth, start: int, stop: int, executor):
         """Scores of a uint8/bool chunk from its histograms (sodbench.metrics.histogram)."""
-        profile, wanted = self.profile, self._scalars
+        conventions, wanted = self.conventions, self._scalars
         mask = gt.mask[start:stop]
         split_rows, split_cols = (split[start:stop] for split in gt.splits())
         hist = levels.histogram(pred, mask, split_rows, split_cols)
@@ -216,9 +216,9 @@ class Evaluator:
         table = {"raw": tables.raw, "normalised": tables.normalised}
         scores = {}
         if "MAE" in wanted:
-            scores["MAE"] = levels.mae(hist, table[profile.mae_map])
+            scores["MAE"] = levels.mae(hist, table[conventions.mae_map])
         if "Sm" in wanted:
-            choice = profile.smeasure_map
+            choice = conventions.smeasure_map
 
             def block_mean(image, quadrant):
                 row, col = split_rows[image], split_cols[image]
@@ -228,7 +228,7 @@ class Evaluator:
 
             scores["Sm"] = levels.smeasure(
                 hist, table[choice], pred.shape[1:], split_rows, split_cols, block_mean,
-                clamp=profile.smeasure_clamp,
+                clamp=conventions.smeasure_clamp,
             )
         if any(key in wanted for key in _ADAPTIVE):
             threshold = levels.adaptive_threshold(
@@ -236,7 +236,7 @@ class Evaluator:
             )
             counts = levels.binary_counts(hist, tables.normalised, threshold)
             e_counts = (levels.binary_counts(hist, tables.normalised, threshold, strict=True)
-                        if profile.emeasure_strict else counts)
+                        if conventions.emeasure_strict else counts)
             scores.update(_adaptive(counts, e_counts))
         if "IoU" in wanted:
             intersection, total = levels.soft_iou_sums(hist, tables.raw)
@@ -244,39 +244,39 @@ class Evaluator:
         scores.update(self._map_scores(maps, gt, start, stop, executor))
         curves = {}
         if self._wants_curves:
-            counts = levels.threshold_counts(hist, tables.normalised, levels=profile.curve_levels)
+            counts = levels.threshold_counts(hist, tables.normalised, levels=conventions.curve_levels)
             e_counts = (levels.threshold_counts(hist, tables.normalised,
-                                                levels=profile.curve_levels, strict=True)
-                        if profile.emeasure_strict else counts)
+                                                levels=conventions.curve_levels, strict=True)
+                        if conventions.emeasure_strict else counts)
             curves = _curves(counts, e_counts)
         return scores, curves
 
     def _score_floats(self, pred, gt: GroundTruth, start: int, stop: int, executor):
         """Scores of a float/uint16 chunk, pixel by pixel."""
-        profile, wanted = self.profile, self._scalars
+        conventions, wanted = self.conventions, self._scalars
         mask = gt.mask[start:stop]
         maps = _Maps(pred)
         scores = {}
         if "MAE" in wanted:
-            scores["MAE"] = _mae(maps.get(profile.mae_map), mask)
+            scores["MAE"] = _mae(maps.get(conventions.mae_map), mask)
         if "Sm" in wanted:
-            scores["Sm"] = _smeasure(maps.get(profile.smeasure_map), mask,
-                                     centroid=profile.centroid, clamp=profile.smeasure_clamp)
+            scores["Sm"] = _smeasure(maps.get(conventions.smeasure_map), mask,
+                                     centroid=conventions.centroid, clamp=conventions.smeasure_clamp)
         if any(key in wanted for key in _ADAPTIVE):
             threshold = adaptive_threshold(maps.normalised)
             counts = binary_counts(maps.normalised, mask, threshold)
             e_counts = (binary_counts(maps.normalised, mask, threshold, strict=True)
-                        if profile.emeasure_strict else counts)
+                        if conventions.emeasure_strict else counts)
             scores.update(_adaptive(counts, e_counts))
         if "IoU" in wanted:
             scores["IoU"] = _soft_iou(maps.raw, mask)
         scores.update(self._map_scores(maps, gt, start, stop, executor))
         curves = {}
         if self._wants_curves:
-            levels_ = profile.curve_levels
+            levels_ = conventions.curve_levels
             counts = threshold_counts(maps.normalised, mask, levels=levels_)
             e_counts = (threshold_counts(maps.normalised, mask, levels=levels_, strict=True)
-                        if profile.emeasure_strict else counts)
+                        if conventions.emeasure_strict else counts)
             curves = _curves(counts, e_counts)
         return scores, curves
 
@@ -287,10 +287,10 @@ class Evaluator:
         With an ``executor``, wF is one Future per image: its map, distance transform and
         score are made on a worker thread (``scipy.ndimage`` releases the GIL there).
         """
-        profile, wanted = self.profile, self._scalars
+        conventions, wanted = self.conventions, self._scalars
         scores = {}
         if "wF" in wanted:
-            choice = profile.wfmeasure_map
+            choice = conventions.wfmeasure_map
             if executor is None:
                 scores["wF"] = _weighted_fmeasure(maps.get(choice), gt.mask[start:stop],
                                                   contexts=gt.contexts(start, stop))
@@ -301,7 +301,7 @@ class Evaluator:
         if "OR" in wanted:
             scores["OR"] = overlap_ratio(maps.raw, gt.gt[start:stop], batch=True)
         if "PFOM" in wanted:
-            options = pfom.MINET_TII2024_OPTIONS if profile.pfom_variant == "minet-tii2024" else {}
+            options = pfom.MINET_TII2024_OPTIONS if conventions.pfom_variant == "minet-tii2024" else {}
             scores["PFOM"] = pfom.pfom(maps.normalised, gt.mask[start:stop], batch=True,
                                        **options)
         return scores
@@ -332,12 +332,12 @@ class Evaluator:
         return pd.DataFrame(columns)
 
     def merge(self, other: Evaluator) -> None:
-        """Add ``other``'s pairs after this one's (same profile and metrics required)."""
+        """Add ``other``'s pairs after this one's (same conventions and metrics required)."""
         if not isinstance(other, Evaluator):
             raise SodbenchError(f"merge() takes an Evaluator, got {type(other).__name__}")
-        if other.profile != self.profile:
-            raise SodbenchError(f"cannot merge evaluators with different profiles "
-                                f"({self.profile.name} vs {other.profile.name})")
+        if other.conventions != self.conventions:
+            raise SodbenchError(f"cannot merge evaluators with different conventions "
+                                f"({self.conventions.name} vs {other.conventions.name})")
         if other.metrics != self.metrics:
             raise SodbenchError(f"cannot merge evaluators with different metrics "
                                 f"({','.join(self.metrics)} vs {','.join(other.metrics)})")
@@ -356,7 +356,7 @@ class Evaluator:
         """Everything accumulated so far as plain lists (JSON-safe; floats round-trip exactly)."""
         self._settle()
         return {
-            "profile": self.profile.name, "metrics": list(self.metrics),
+            "conventions": self.conventions.name, "metrics": list(self.metrics),
             "names": list(self._names),
             "scalars": {key: list(values) for key, values in self._scalars.items()},
             "curve_sums": {name: total.tolist() for name, total in self._curve_sums.items()},
@@ -364,24 +364,24 @@ class Evaluator:
 
     @classmethod
     def from_state(cls, state: dict, *, threads=None) -> Evaluator:
-        """The evaluator :meth:`state` described (same profile, metrics and accumulated pairs).
+        """The evaluator :meth:`state` described (same conventions, metrics and accumulated pairs).
 
         A damaged ``state`` (a missing key, a list of another length than ``names``, a curve
         sum that is not 256 finite numbers, ...) raises a one-line :class:`SodbenchError`
         instead of giving an evaluator whose numbers are wrong.
         """
-        if not isinstance(state, Mapping) or not {"profile", "metrics", "names", "scalars",
+        if not isinstance(state, Mapping) or not {"conventions", "metrics", "names", "scalars",
                                                    "curve_sums"} <= set(state):
-            raise SodbenchError("evaluator state must be a dict with profile, metrics, names, "
+            raise SodbenchError("evaluator state must be a dict with conventions, metrics, names, "
                                 "scalars and curve_sums, as Evaluator.state() returns")
         if not isinstance(state["metrics"], (list, tuple)):
             raise SodbenchError("evaluator state: metrics must be a list of metric keys")
-        evaluator = cls(profile=state["profile"], metrics=state["metrics"], threads=threads)
+        evaluator = cls(conventions=state["conventions"], metrics=state["metrics"], threads=threads)
         scalars, curve_sums, names = state["scalars"], state["curve_sums"], state["names"]
         if (not isinstance(scalars, Mapping) or not isinstance(curve_sums, Mapping)
                 or set(scalars) != set(evaluator._scalars)
                 or set(curve_sums) != set(evaluator._curve_sums)):
-            raise SodbenchError("evaluator state does not match its profile and metrics")
+            raise SodbenchError("evaluator state does not match its conventions and metrics")
         if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
             raise SodbenchError("evaluator state: names must be a list of strings")
         restored = {key: _state_numbers(values, f"scalars[{key!r}]", len(names))
@@ -400,7 +400,7 @@ class Evaluator:
         return state
 
     def __repr__(self) -> str:
-        return f"Evaluator(profile={self.profile.name!r}, n_images={self.n_images})"
+        return f"Evaluator(conventions={self.conventions.name!r}, n_images={self.n_images})"
 
 
 def _wf_task(gt: GroundTruth, index: int, maps: _Maps, choice: str, position: int) -> float:

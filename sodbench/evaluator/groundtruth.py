@@ -19,7 +19,7 @@ import numpy as np
 
 from sodbench.metrics import validate as _input
 from sodbench.metrics import wfmeasure
-from sodbench.metrics.conventions import DEFAULT_PROFILE, get_profile
+from sodbench.metrics.conventions import DEFAULT_CONVENTIONS, get_conventions
 from sodbench.metrics.smeasure import centroids
 
 _NOT_YET = object()
@@ -27,15 +27,15 @@ _NOT_YET = object()
 
 class GroundTruth:
     """A batch of GT maps (N x H x W with ``batch=True``, or one H x W map) binarised under
-    ``profile``.
+    ``conventions``.
 
     Parameters
     ----------
     gt : array_like
         uint8, uint16, bool or float in [0, 1] (the rules of ``Evaluator.update``).
-    profile : str or sodbench.metrics.conventions.Profile
+    conventions : str or sodbench.metrics.conventions.Conventions
         Fixes the binarisation threshold and the S-measure centroid rounding; an Evaluator
-        accepts a GroundTruth made under a profile with the same two conventions.
+        accepts a GroundTruth made under conventions with the same two choices.
     batch : bool
         True: a 3-D ``gt`` is an N x H x W batch (a 3-D array is refused without it).
     allow_emptied_gt : bool
@@ -43,11 +43,11 @@ class GroundTruth:
         threshold empties, e.g. a uint8 {0, 128} mask; refused by default.
     """
 
-    def __init__(self, gt, profile=DEFAULT_PROFILE, *, batch: bool = False,
+    def __init__(self, gt, conventions=DEFAULT_CONVENTIONS, *, batch: bool = False,
                  allow_emptied_gt: bool = False):
-        self.profile = get_profile(profile)
+        self.conventions = get_conventions(conventions)
         self.gt = _input.as_batch(gt, "ground truth", batch=batch)
-        self.mask = _input.binarize_gt(self.gt, self.profile.gt_threshold, batch=True,
+        self.mask = _input.binarize_gt(self.gt, self.conventions.gt_threshold, batch=True,
                                        allow_emptied_gt=allow_emptied_gt)
         self._splits = None
         self._slots = [_Slot() for _ in range(len(self.mask))]
@@ -56,10 +56,10 @@ class GroundTruth:
     def concatenate(cls, items: list[GroundTruth]) -> GroundTruth:
         """One batch of several same-size GroundTruths; contexts made by either are shared."""
         first = items[0]
-        if any(not item.compatible(first.profile) for item in items):
+        if any(not item.compatible(first.conventions) for item in items):
             raise ValueError("cannot concatenate GT prepared under different conventions")
         joined = cls.__new__(cls)
-        joined.profile = first.profile
+        joined.conventions = first.conventions
         joined.gt = np.concatenate([item.gt for item in items])
         joined.mask = np.concatenate([item.mask for item in items])
         joined._splits = None
@@ -72,19 +72,19 @@ class GroundTruth:
     def emptied(self) -> dict[int, str]:
         """Images whose GT has non-zero pixels but an empty mask (kept by
         ``allow_emptied_gt=True``): index -> what is wrong with the mask and how to fix it."""
-        threshold = self.profile.gt_threshold
+        threshold = self.conventions.gt_threshold
         return {int(index): _input.emptied_gt_problem(self.gt[index], threshold)
                 for index in _input.emptied_images(self.gt, self.mask)}
 
-    def compatible(self, profile) -> bool:
-        """True if this GT was prepared under the conventions ``profile`` uses."""
-        return (self.profile.gt_threshold, self.profile.centroid) == (
-            profile.gt_threshold, profile.centroid)
+    def compatible(self, conventions) -> bool:
+        """True if this GT was prepared under the GT rules ``conventions`` uses."""
+        return (self.conventions.gt_threshold, self.conventions.centroid) == (
+            conventions.gt_threshold, conventions.centroid)
 
     def splits(self) -> tuple[np.ndarray, np.ndarray]:
         """S_region.m's 1-based (row, column) split points per image (0 for empty/full GT)."""
         if self._splits is None:
-            self._splits = centroids(self.mask, self.profile.centroid)
+            self._splits = centroids(self.mask, self.conventions.centroid)
         return self._splits
 
     def contexts(self, start: int, stop: int) -> list:

@@ -31,8 +31,8 @@ ENV_VAR = "SODBENCH_CACHE_DIR"
 DEFAULT_NAME = ".sodbench_cache"
 # "/2": entries carry counts.images_sha256; older cached entries (same version) must not be
 # reused, or their results files would lack it and `sodbench check` would refuse them.
-CACHE_FORMAT = "sodbench.folders.cache/2"
-PARTIAL_FORMAT = "sodbench.folders.cache.chunk"
+CACHE_FORMAT = "sodbench.cache/3"
+PARTIAL_FORMAT = "sodbench.cache.chunk"
 
 
 def default_cache_dir(json_output: str | os.PathLike | None) -> Path:

@@ -50,7 +50,7 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.evaluation import Task
 from sodbench.folders.inputs import input_problem, name_problem, open_input
 from sodbench.folders.pairing import ON_MISSING, natural_key
-from sodbench.metrics.conventions import PROFILES
+from sodbench.metrics.conventions import CONVENTIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -152,9 +152,9 @@ def _options(table, base: Path, where: _Where) -> dict:
             raise where.error(key, f"{value}: must be at least 1")
         if key == "on_missing" and value not in ON_MISSING:
             raise where.error(key, f"{value!r}: choose one of {', '.join(ON_MISSING)}")
-        if key == "profile" and value not in PROFILES:
+        if key == "profile" and value not in CONVENTIONS:
             raise where.error(key, f"unknown profile {value!r}: choose one of "
-                              f"{', '.join(PROFILES)}")
+                              f"{', '.join(CONVENTIONS)}")
         if key in PATH_OPTIONS:
             value = str(base / _path_text(value, key, where))
         options[key] = value

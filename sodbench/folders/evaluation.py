@@ -125,7 +125,7 @@ _FINDING_TEXT = {
 
 def _new_evaluator(options: Options) -> Evaluator:
     # one thread per evaluator: the worker processes already use every core (--jobs)
-    return Evaluator(profile=options.profile, metrics=options.metrics, threads=1,
+    return Evaluator(conventions=options.profile, metrics=options.metrics, threads=1,
                      allow_emptied_gt=options.allow_emptied_gt)
 
 
@@ -241,7 +241,7 @@ def evaluate_chunk(task_pairs: list[list[tuple[str, Path, Path]]], options: Opti
         loaded = []
         for name, gt_path, pred_path in pairs:
             if gt_path not in grounds:
-                grounds[gt_path] = _read_gt(gt_path, evaluator.profile, options)
+                grounds[gt_path] = _read_gt(gt_path, evaluator.conventions, options)
             if grounds[gt_path] is None:
                 report.add("gt_unreadable", gt_path.name)
                 continue
@@ -498,7 +498,7 @@ def _from_payload(payload: dict, options: Options) -> tuple | None:
     except (SodbenchError, KeyError, TypeError, AttributeError):
         return None
     expected = _new_evaluator(options)
-    if (evaluator.profile, evaluator.metrics) != (expected.profile, expected.metrics):
+    if (evaluator.conventions, evaluator.metrics) != (expected.conventions, expected.metrics):
         return None
     return evaluator, ChunkReport(findings={k: list(v) for k, v in findings.items()})
 
@@ -594,7 +594,7 @@ def evaluate(
     if metrics is not None:  # an empty selection is refused, not read as "all"
         metrics = (metrics,) if isinstance(metrics, str) else metrics
         metrics = tuple(metrics) if isinstance(metrics, Iterable) else metrics
-        Evaluator(profile=profile, metrics=metrics, threads=1)  # refuses it, or unknown keys
+        Evaluator(conventions=profile, metrics=metrics, threads=1)  # refuses it, or unknown keys
     options = Options(profile=profile, metrics=metrics,
                       on_missing=on_missing, gt_prefix=gt_prefix, gt_suffix=gt_suffix,
                       pred_prefix=pred_prefix, pred_suffix=pred_suffix,

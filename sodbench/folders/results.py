@@ -1,9 +1,9 @@
 """The results file: what ``sodbench eval`` writes and ``table``/``plot``/``check`` read.
 
-One JSON document (``"format": "sodbench.folders.results"``, ``"schema": 1``)::
+One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
 
     {
-      "format": "sodbench.folders.results", "schema": 1,
+      "format": "sodbench.results", "schema": 1,
       "provenance": {"sodbench_version": ..., "profile": ..., "created": ISO-8601,
                      "options": {...}, "resize_policy": ..., "python": ..., "numpy": ...},
       "entries": [
@@ -35,7 +35,7 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 from sodbench.folders.outputs import atomic_write
 
-FORMAT = "sodbench.folders.results"
+FORMAT = "sodbench.results"
 SCHEMA = 1
 
 #: Canonical scalar metric keys, in the order tables print them.

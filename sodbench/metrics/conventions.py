@@ -1,9 +1,9 @@
-"""Profiles: named sets of per-metric conventions, chosen with ``profile=``.
+"""Metric conventions: named sets of per-metric choices, chosen with ``conventions=``.
 
-A published table mixes conventions (spec sec. 0: MINet's TII'24 table scores MAE and IoU on the
-raw map, Sm and wF on the min-max map and OR as the SMD toolbox does), so a profile names the
-convention of every metric instead of one global switch. Every result records the profile name;
-``approximate`` lists the metrics whose convention is only the closest known one.
+A published table mixes conventions (MINet's TII'24 Table II scores MAE and IoU on the raw map,
+Sm and wF on the min-max map and OR as the SMD toolbox does; docs/metrics.md), so a set of
+conventions names the choice of every metric instead of one global switch. Every result records
+the name; ``approximate`` lists the metrics whose choice is only the closest known one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sodbench.errors import SodbenchError
 
 
 @dataclass(frozen=True)
-class Profile:
+class Conventions:
     """Conventions of one reference tool (see docs/metrics.md for the evidence per field)."""
 
     name: str
@@ -40,10 +40,10 @@ class Profile:
     """Metric keys whose convention does not reproduce the reference exactly."""
 
 
-PROFILES: dict[str, Profile] = {
-    profile.name: profile
-    for profile in (
-        Profile(
+CONVENTIONS: dict[str, Conventions] = {
+    conventions.name: conventions
+    for conventions in (
+        Conventions(
             name="pysodmetrics",
             description=(
                 "PySODMetrics 1.6.2 (MAE, Sm, wF, E, F, IoU, Dice to 1e-10; an empty S-measure "
@@ -51,7 +51,7 @@ PROFILES: dict[str, Profile] = {
                 "textbook Pratt"
             ),
         ),
-        Profile(
+        Conventions(
             name="minet-tii2024",
             description=(
                 "MINet, IEEE TII 2024, Table II: MAE and IoU (soft) on the raw map p/255, Sm and "
@@ -62,7 +62,7 @@ PROFILES: dict[str, Profile] = {
             pfom_variant="minet-tii2024",
             approximate=("PFOM",),
         ),
-        Profile(
+        Conventions(
             name="matlab",
             description=(
                 "Fan's Matlab toolbox (CODToolbox main.m, S-measure): E-measure with '>', float "
@@ -78,16 +78,22 @@ PROFILES: dict[str, Profile] = {
     )
 }
 
-DEFAULT_PROFILE = "pysodmetrics"
+DEFAULT_CONVENTIONS = "pysodmetrics"
+
+__all__ = ["CONVENTIONS", "DEFAULT_CONVENTIONS", "Conventions", "get_conventions"]
 
 
-def get_profile(profile: str | Profile = DEFAULT_PROFILE) -> Profile:
-    """The profile named ``profile`` (a :class:`Profile` is returned as is)."""
-    if isinstance(profile, Profile):
-        return profile
+def get_conventions(conventions: str | Conventions = DEFAULT_CONVENTIONS) -> Conventions:
+    """The conventions named ``conventions`` (a :class:`Conventions` is returned as is).
+
+    >>> get_conventions("matlab").centroid
+    'half_away'
+    """
+    if isinstance(conventions, Conventions):
+        return conventions
     try:
-        return PROFILES[profile]
+        return CONVENTIONS[conventions]
     except (KeyError, TypeError):
         raise SodbenchError(
-            f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}"
+            f"unknown conventions {conventions!r}: choose one of {', '.join(CONVENTIONS)}"
         ) from None

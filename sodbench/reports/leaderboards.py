@@ -30,7 +30,7 @@ import pandas as pd
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 from sodbench.folders.results import LOWER_IS_BETTER, METRIC_KEYS
-from sodbench.metrics.conventions import PROFILES
+from sodbench.metrics.conventions import CONVENTIONS
 
 #: Columns describing a model's cost rather than its accuracy, in table order.
 EFFICIENCY_KEYS = ("Param", "FLOPs", "Speed")
@@ -143,9 +143,9 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
 
 def _profile(column: pd.Series, path: Path) -> str:
     values = set(column.astype(str))
-    if len(values) != 1 or next(iter(values)) not in PROFILES:
+    if len(values) != 1 or next(iter(values)) not in CONVENTIONS:
         raise SodbenchError(f"{path}: column 'profile' must name one metric profile "
-                            f"({', '.join(PROFILES)}), the same on every row")
+                            f"({', '.join(CONVENTIONS)}), the same on every row")
     return values.pop()
 
 

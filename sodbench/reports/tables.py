@@ -29,7 +29,7 @@ import pandas as pd
 from sodbench import __version__
 from sodbench.errors import SodbenchError
 from sodbench.folders.results import METRIC_KEYS
-from sodbench.metrics.conventions import PROFILES
+from sodbench.metrics.conventions import CONVENTIONS
 from sodbench.reports.leaderboards import (
     EFFICIENCY_KEYS,
     Leaderboard,
@@ -354,7 +354,7 @@ def _convention_notes(profiles: list[str], metrics: list[str]) -> list[str]:
     """Say which shown metrics only approximate their reference, and what PFOM is."""
     notes = []
     for name in profiles:
-        profile = PROFILES.get(name)
+        profile = CONVENTIONS.get(name)
         if profile is None:
             continue
         shown = [key for key in profile.approximate if key in metrics]

@@ -483,7 +483,7 @@ def test_python_api_returns_the_document(sample):
 
     document = evaluate(sample / "GT", {"WeakNet": sample / "pred" / "WeakNet"},
                         dataset="Mini", metrics=["MAE", "wF"], jobs=1)
-    assert document["format"] == "sodbench.folders.results" and document["schema"] == 1
+    assert document["format"] == "sodbench.results" and document["schema"] == 1
     [entry] = document["entries"]
     assert (entry["dataset"], entry["method"]) == ("Mini", "WeakNet")
     _assert_entry_equals(entry, _reference(sample / "GT", sample / "pred" / "WeakNet",

@@ -7,14 +7,14 @@ from helpers import by_shape
 from sodbench import Evaluator
 from sodbench.folders.results import METRIC_KEYS
 from sodbench.metrics import histogram as levels
-from sodbench.metrics.conventions import PROFILES
+from sodbench.metrics.conventions import CONVENTIONS
 
 PER_IMAGE = ("MAE", "Sm", "wF", "adpF", "adpE", "adpIoU", "adpDice", "IoU", "OR", "PFOM")
 
 
 def _per_image(pairs, *, as_float: bool, profile: str = "pysodmetrics", threads: int = 1):
     """Evaluator per-image table and mean curves, fed size by size, uint8 or as p / 255."""
-    evaluator = Evaluator(profile=profile, threads=threads)
+    evaluator = Evaluator(conventions=profile, threads=threads)
     for indices, _, raw, gt in by_shape(pairs):
         pred = raw if as_float else np.round(raw * 255).astype(np.uint8)
         evaluator.update(pred, gt, names=map(str, indices), batch=True)
@@ -41,7 +41,7 @@ def test_uint8_path_matches_pysodmetrics_per_image(pairs, level_results):
                                    atol=1e-10, rtol=0, err_msg=key)
 
 
-@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("profile", sorted(CONVENTIONS))
 def test_uint8_path_equals_the_per_pixel_path(pairs, profile):
     """Every metric of every profile: histogram sums equal per-pixel sums within 1e-12."""
     table_u8, results_u8 = _per_image(pairs, as_float=False, profile=profile, threads=2)

@@ -133,7 +133,7 @@ def test_record_json_round_trip(tmp_path):
 
 def test_load_profile_rejects_other_files(tmp_path):
     other = tmp_path / "results.json"
-    other.write_text(json.dumps({"format": "sodbench.folders.results", "schema": 1}))
+    other.write_text(json.dumps({"format": "sodbench.results", "schema": 1}))
     with pytest.raises(SodbenchError, match="not a sodbench profile record"):
         load_profile(other)
 

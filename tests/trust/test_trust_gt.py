@@ -22,7 +22,7 @@ from sodbench import Evaluator, evaluate
 from sodbench.errors import SodbenchError
 from sodbench.evaluator.groundtruth import GroundTruth
 from sodbench.folders.images import read_map
-from sodbench.metrics.conventions import PROFILES
+from sodbench.metrics.conventions import CONVENTIONS
 from sodbench.metrics.validate import binarize_gt
 
 FIX_8BIT = ("no pixel is above the GT threshold (gt > 128 on 0..255), so its foreground would "
@@ -181,7 +181,7 @@ def test_config_key_and_python_option(cli, sample, tmp_path):
     assert any(EMPTIED_NOTE in note for note in document["entries"][0]["notes"])
 
 
-@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("profile", sorted(CONVENTIONS))
 @pytest.mark.parametrize(
     "gt, shown",
     [

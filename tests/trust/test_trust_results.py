@@ -15,7 +15,7 @@ ENTRY = {"dataset": "D", "method": "M", "metrics": {"MAE": 0.1, "Sm": None},
 
 
 def _write(path, entries):
-    path.write_text(json.dumps({"format": "sodbench.folders.results", "schema": 1, "provenance": {},
+    path.write_text(json.dumps({"format": "sodbench.results", "schema": 1, "provenance": {},
                                 "entries": entries}))
     return path
 
