@@ -155,7 +155,8 @@ def test_metric_selection_and_names():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: Evaluator(conventions="fan"), "unknown conventions 'fan': choose one of pysodmetrics"),
+        (lambda: Evaluator(conventions="fan"),
+         "unknown conventions 'fan': choose one of pysodmetrics"),
         (lambda: Evaluator(metrics=["Fmax"]), "unknown metric 'Fmax'"),
         (lambda: Evaluator().compute(), "no images were evaluated"),
         (lambda: Evaluator().update(np.zeros((2, 4, 4)), np.zeros((2, 4, 4)), names=["a"],
@@ -246,7 +247,8 @@ def test_prepared_ground_truth_is_reused_and_checked(spec_data):
     assert prepared.per_image().equals(direct.per_image())
     assert again.per_image().equals(again_direct.per_image())
     with pytest.raises(SodbenchError, match="prepared under conventions 'pysodmetrics'"):
-        Evaluator(conventions="matlab").update(pred, ground, batch=True)  # Matlab rounds the centroid
+        # Matlab rounds the centroid
+        Evaluator(conventions="matlab").update(pred, ground, batch=True)
     Evaluator(conventions="minet-tii2024").update(pred, ground, batch=True)  # same GT conventions
 
 
