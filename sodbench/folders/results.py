@@ -34,18 +34,10 @@ from typing import Any
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 from sodbench.folders.outputs import atomic_write
+from sodbench.metrics.keys import LOWER_IS_BETTER, METRIC_KEYS
 
 FORMAT = "sodbench.results"
 SCHEMA = 1
-
-#: Canonical scalar metric keys, in the order tables print them.
-METRIC_KEYS = (
-    "MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
-    "maxIoU", "meanIoU", "adpIoU", "maxDice", "meanDice", "adpDice", "IoU", "OR", "PFOM",
-)
-#: Metrics where smaller is better; every other metric is larger-is-better.
-LOWER_IS_BETTER = frozenset({"MAE"})
-
 
 def _nan_to_none(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):

@@ -1,0 +1,45 @@
+"""How many workers (processes or threads) to use: the one rule of the whole project.
+
+It sits beside :mod:`sodbench.errors` at the bottom of the layers, so the Evaluator's wF threads,
+``evaluate``'s worker processes and the profiler's threads all count cores the same way.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sodbench.errors import SodbenchError
+
+__all__ = ["usable_cores", "worker_count"]
+
+
+def usable_cores() -> list[int]:
+    """The CPU ids this process may run on (its affinity; every CPU where that is unknown)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def worker_count(requested=None, *, name: str = "workers") -> int:
+    """``requested`` as a whole number of workers, or every usable core when it is None.
+
+    ``name`` is the argument's name in the error (``threads``, ``jobs``, ...).
+
+    >>> worker_count(3)
+    3
+    >>> worker_count(None) == len(usable_cores())
+    True
+    """
+    if requested is None:
+        return len(usable_cores())
+    if isinstance(requested, bool):
+        raise SodbenchError(f"{name}={requested!r}: must be a whole number")
+    try:
+        count = int(requested)
+    except (TypeError, ValueError):
+        raise SodbenchError(f"{name}={requested!r}: must be a whole number") from None
+    if count != requested:
+        raise SodbenchError(f"{name}={requested!r}: must be a whole number")
+    if count < 1:
+        raise SodbenchError(f"{name}={requested}: must be at least 1")
+    return count
