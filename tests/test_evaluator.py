@@ -8,9 +8,9 @@ import pytest
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
-from sodbench.folders.results import METRIC_KEYS
 from sodbench.metrics import pfom as pfom_module
 from sodbench.metrics.conventions import CONVENTIONS, get_conventions
+from sodbench.metrics.keys import METRIC_KEYS
 from sodbench.metrics.overlap import overlap_ratio
 from sodbench.metrics.validate import im2double, minmax
 

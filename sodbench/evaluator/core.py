@@ -17,7 +17,6 @@ import numpy as np
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluator.groundtruth import GroundTruth
-from sodbench.folders.results import METRIC_KEYS
 from sodbench.metrics import histogram as levels
 from sodbench.metrics import pfom, wfmeasure
 from sodbench.metrics import validate as _input
@@ -32,6 +31,7 @@ from sodbench.metrics.fmeasure import (
     recall,
 )
 from sodbench.metrics.iou import _soft_iou
+from sodbench.metrics.keys import METRIC_KEYS
 from sodbench.metrics.mae import _mae
 from sodbench.metrics.overlap import overlap_ratio
 from sodbench.metrics.smeasure import _smeasure

@@ -17,7 +17,7 @@ import pandas as pd
 from sodbench.errors import SodbenchError
 from sodbench.folders.evaluation import EntryResult
 from sodbench.folders.outputs import atomic_file, atomic_write
-from sodbench.folders.results import LOWER_IS_BETTER, METRIC_KEYS
+from sodbench.metrics.keys import LOWER_IS_BETTER, METRIC_KEYS
 
 #: Columns of the terminal table when every metric was computed (the rest is in the JSON).
 TERMINAL_METRICS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",

@@ -34,10 +34,11 @@ from typing import Any
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 from sodbench.folders.outputs import atomic_write
-from sodbench.metrics.keys import LOWER_IS_BETTER, METRIC_KEYS
+from sodbench.metrics.keys import METRIC_KEYS
 
 FORMAT = "sodbench.results"
 SCHEMA = 1
+
 
 def _nan_to_none(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):

@@ -29,8 +29,8 @@ import pandas as pd
 
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
-from sodbench.folders.results import LOWER_IS_BETTER, METRIC_KEYS
 from sodbench.metrics.conventions import CONVENTIONS
+from sodbench.metrics.keys import LOWER_IS_BETTER, METRIC_KEYS
 
 #: Columns describing a model's cost rather than its accuracy, in table order.
 EFFICIENCY_KEYS = ("Param", "FLOPs", "Speed")

@@ -28,8 +28,8 @@ import pandas as pd
 
 from sodbench import __version__
 from sodbench.errors import SodbenchError
-from sodbench.folders.results import METRIC_KEYS
 from sodbench.metrics.conventions import CONVENTIONS
+from sodbench.metrics.keys import METRIC_KEYS
 from sodbench.reports.leaderboards import (
     EFFICIENCY_KEYS,
     Leaderboard,

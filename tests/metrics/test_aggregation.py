@@ -5,7 +5,7 @@ import pytest
 from helpers import by_shape
 
 from sodbench import Evaluator
-from sodbench.folders.results import METRIC_KEYS
+from sodbench.metrics.keys import METRIC_KEYS
 
 CORE = [key for key in METRIC_KEYS if key not in ("OR", "PFOM")]
 

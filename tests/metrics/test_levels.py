@@ -5,9 +5,9 @@ import pytest
 from helpers import by_shape
 
 from sodbench import Evaluator
-from sodbench.folders.results import METRIC_KEYS
 from sodbench.metrics import histogram as levels
 from sodbench.metrics.conventions import CONVENTIONS
+from sodbench.metrics.keys import METRIC_KEYS
 
 PER_IMAGE = ("MAE", "Sm", "wF", "adpF", "adpE", "adpIoU", "adpDice", "IoU", "OR", "PFOM")
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sodbench import Evaluator
-from sodbench.folders.results import METRIC_KEYS
+from sodbench.metrics.keys import METRIC_KEYS
 from sodbench.metrics.mae import mae
 from sodbench.metrics.smeasure import smeasure
 from sodbench.metrics.validate import minmax

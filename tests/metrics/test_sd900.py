@@ -6,7 +6,7 @@ from helpers import pysodmetrics_values
 from PIL import Image
 
 from sodbench import Evaluator
-from sodbench.folders.results import METRIC_KEYS
+from sodbench.metrics.keys import METRIC_KEYS
 
 CORE = [key for key in METRIC_KEYS if key not in ("OR", "PFOM")]
 
