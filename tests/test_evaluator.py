@@ -1,6 +1,7 @@
 import json
 import pickle
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -8,10 +9,10 @@ import pytest
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
-from sodbench.metrics import pfom as pfom_module
+from sodbench.metrics import _pfom as pfom_module
+from sodbench.metrics._overlap import overlap_ratio
 from sodbench.metrics.conventions import CONVENTIONS, get_conventions
 from sodbench.metrics.keys import METRIC_KEYS
-from sodbench.metrics.overlap import overlap_ratio
 from sodbench.metrics.validate import im2double, minmax
 
 sys.path.insert(0, str(Path(__file__).parent / "metrics"))
@@ -202,32 +203,62 @@ def test_dtypes_follow_the_documented_rules():
         assert results[1][key] == pytest.approx(results[0][key], abs=1e-12, rel=0), key
 
 
+class _RecordingPool(ThreadPoolExecutor):
+    """A thread pool that keeps every Future it hands out (to count those still running)."""
+
+    def __init__(self, workers):
+        super().__init__(workers)
+        self.futures = []
+
+    def submit(self, *args, **kwargs):
+        future = super().submit(*args, **kwargs)
+        self.futures.append(future)
+        return future
+
+
 def test_threaded_wf_waits_for_at_most_max_pending_pixels_and_settles_before_reads(monkeypatch):
-    """wF runs on worker threads after update() returns; every read (per_image, compute,
-    state, merge, pickling) sees the finished scores, equal to a one-thread evaluator's."""
-    import sodbench.evaluator.core as evaluator_module
+    """wF runs on an executor after update() returns; at most MAX_PENDING_PIXELS of images are
+    in flight; every read (per_image, compute, state, merge, pickling) sees the finished
+    scores, equal to a one-thread evaluator's. (The bound is checked through an injected
+    executor, no longer through the Evaluator's private counters.)"""
+    import sodbench.evaluator.pending as pending_module
 
     pred, gt = spec_set()
-    monkeypatch.setattr(evaluator_module, "MAX_PENDING_PIXELS", 3 * pred[0].size)
-    threaded, serial = Evaluator(threads=2), Evaluator(threads=1)
-    threaded.update(pred, gt, batch=True)
+    monkeypatch.setattr(pending_module, "MAX_PENDING_PIXELS", 3 * pred[0].size)
+    serial = Evaluator(threads=1)
     serial.update(pred, gt, batch=True)
-    assert len(threaded._pending) <= 3 and threaded._pending_pixels <= 3 * pred[0].size
-    copy = pickle.loads(pickle.dumps(threaded))
-    assert copy.per_image().equals(serial.per_image())
-    assert threaded.state() == serial.state()
-    assert not threaded._pending
-    monkeypatch.setattr(evaluator_module, "MAX_PENDING_PIXELS", 0)  # waits for every score
-    drained = Evaluator(threads=2)
-    drained.update(pred, gt, batch=True)
-    assert not drained._pending
-    assert drained.compute()["wF"] == serial.compute()["wF"]
+    with _RecordingPool(2) as pool:
+        threaded = Evaluator(executor=pool)
+        threaded.update(pred, gt, batch=True)
+        assert len(pool.futures) == len(pred)
+        assert sum(not future.done() for future in pool.futures) <= 3
+        copy = pickle.loads(pickle.dumps(threaded))
+        assert copy.per_image().equals(serial.per_image())
+        assert threaded.state() == serial.state()
+    monkeypatch.setattr(pending_module, "MAX_PENDING_PIXELS", 0)  # waits for every score
+    with _RecordingPool(2) as pool:
+        drained = Evaluator(executor=pool)
+        drained.update(pred, gt, batch=True)
+        assert all(future.done() for future in pool.futures)
+        assert drained.compute()["wF"] == serial.compute()["wF"]
     merged = Evaluator(threads=2)
     merged.update(pred[:5], gt[:5], batch=True)
     later = Evaluator(threads=2)
     later.update(pred[5:], gt[5:], batch=True)
     merged.merge(later)
     assert merged.per_image()["wF"].tolist() == serial.per_image()["wF"].tolist()
+
+
+def test_reset_forgets_the_pairs_and_keeps_the_settings():
+    pred, gt = spec_set()
+    evaluator = Evaluator("matlab", metrics=["MAE", "maxF"], threads=1)
+    evaluator.update(pred[:3], gt[:3], batch=True)
+    evaluator.reset()
+    assert evaluator.n_images == 0
+    evaluator.update(pred, gt, batch=True)
+    fresh = Evaluator("matlab", metrics=["MAE", "maxF"], threads=1)
+    fresh.update(pred, gt, batch=True)
+    assert evaluator.state() == fresh.state()
 
 
 def test_threads_must_be_positive():

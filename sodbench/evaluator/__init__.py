@@ -1,6 +1,11 @@
-"""The Evaluator: accumulates per-image metric statistics over many pairs (docs/architecture.md)."""
+"""The Evaluator: adds up what the metric engine returns over many pairs (docs/architecture.md).
 
-from sodbench.evaluator.core import CURVE_METRICS, CURVE_NAMES, PER_IMAGE_KEYS, Evaluator
-from sodbench.evaluator.groundtruth import GroundTruth
+:class:`Evaluator` keeps the state (``update``, ``compute``, ``merge``, ``state`` /
+``from_state``, ``reset``); :mod:`.pending` bounds the wF work in flight on its executor;
+:mod:`.state` checks selections and saved states.
+"""
 
-__all__ = ["CURVE_METRICS", "CURVE_NAMES", "PER_IMAGE_KEYS", "Evaluator", "GroundTruth"]
+from sodbench.evaluator.core import Evaluator
+from sodbench.metrics.groundtruth import GroundTruth
+
+__all__ = ["Evaluator", "GroundTruth"]

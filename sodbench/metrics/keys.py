@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ALIASES", "CURVE_METRICS", "CURVE_NAMES", "KEYS", "LOWER_IS_BETTER", "METRIC_KEYS",
-    "PER_IMAGE_KEYS", "Key", "canonical",
+    "PER_IMAGE_KEYS", "Key", "canonical", "curve_key",
 ]
 
 
@@ -90,3 +90,9 @@ def canonical(name: str) -> str | None:
     """
     lowered = name.strip().lower()
     return {key.lower(): key for key in METRIC_KEYS}.get(lowered) or ALIASES.get(lowered)
+
+
+def curve_key(name: str) -> str:
+    """How the metric engine asks for a curve (``"F curve"``), apart from the per-image keys:
+    ``"IoU"`` is the soft IoU of each image, ``curve_key("IoU")`` the IoU of each threshold."""
+    return f"{name} curve"

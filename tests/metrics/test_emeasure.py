@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from helpers import by_shape, reference_array
 
+from sodbench.metrics._emeasure import adaptive_emeasure, emeasure_curve
 from sodbench.metrics.counts import matlab_thresholds
-from sodbench.metrics.emeasure import adaptive_emeasure, emeasure_curve
 from sodbench.metrics.validate import EPS
 
 

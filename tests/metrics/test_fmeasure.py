@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 from helpers import by_shape, reference_array
 
-from sodbench.metrics.counts import binary_counts, matlab_thresholds, threshold_counts
-from sodbench.metrics.fmeasure import (
+from sodbench.metrics._fmeasure import (
     adaptive_fmeasure,
     binary_dice,
     binary_iou,
@@ -14,6 +13,7 @@ from sodbench.metrics.fmeasure import (
     precision,
     recall,
 )
+from sodbench.metrics.counts import binary_counts, matlab_thresholds, threshold_counts
 
 
 def test_curves_match_pysodmetrics(pairs):

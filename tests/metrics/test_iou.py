@@ -1,7 +1,7 @@
 import numpy as np
 from synthetic import spec_pair
 
-from sodbench.metrics.iou import soft_iou
+from sodbench.metrics._iou import soft_iou
 
 
 def test_hand_computed():

@@ -2,7 +2,7 @@ import numpy as np
 from helpers import per_pair, reference_array
 from synthetic import spec_pair
 
-from sodbench.metrics.mae import mae
+from sodbench.metrics._mae import mae
 
 
 def test_matches_pysodmetrics(pairs):

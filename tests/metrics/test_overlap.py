@@ -11,7 +11,7 @@ from PIL import Image
 from synthetic import spec_pair, spec_set
 
 from sodbench.errors import SodbenchError
-from sodbench.metrics.overlap import overlap_ratio, overlap_ratio_curve
+from sodbench.metrics._overlap import overlap_ratio, overlap_ratio_curve
 
 METHODS = ("BC", "FT", "HC", "MCITF", "RCRR", "SMD")
 

@@ -15,7 +15,7 @@ from skimage.filters import threshold_otsu
 from synthetic import spec_pair
 
 from sodbench.errors import SodbenchError
-from sodbench.metrics.pfom import (
+from sodbench.metrics._pfom import (
     BINARIZE,
     DIRECTIONS,
     DISTANCES,

@@ -6,11 +6,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sodbench import Evaluator
+from sodbench.metrics._mae import mae
+from sodbench.metrics._smeasure import smeasure
+from sodbench.metrics._wfmeasure import weighted_fmeasure
 from sodbench.metrics.keys import METRIC_KEYS
-from sodbench.metrics.mae import mae
-from sodbench.metrics.smeasure import smeasure
 from sodbench.metrics.validate import minmax
-from sodbench.metrics.wfmeasure import weighted_fmeasure
 
 CORE = [key for key in METRIC_KEYS if key not in ("OR", "PFOM")]
 shapes = st.tuples(st.integers(3, 24), st.integers(3, 24))

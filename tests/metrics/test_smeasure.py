@@ -6,7 +6,7 @@ import pytest
 from helpers import per_pair, reference_array
 from synthetic import spec_pair
 
-from sodbench.metrics.smeasure import smeasure
+from sodbench.metrics._smeasure import smeasure
 from sodbench.metrics.validate import im2double, minmax
 
 

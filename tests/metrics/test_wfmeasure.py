@@ -4,8 +4,8 @@ import pytest
 from helpers import per_pair, reference_array
 from synthetic import spec_pair
 
+from sodbench.metrics._wfmeasure import gaussian_kernel_1d, weighted_fmeasure
 from sodbench.metrics.validate import im2double, minmax
-from sodbench.metrics.wfmeasure import gaussian_kernel_1d, weighted_fmeasure
 
 
 def test_matches_pysodmetrics(pairs):

@@ -17,9 +17,16 @@ from trust_helpers import digests, one_line_error
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
-from sodbench.evaluator.groundtruth import GroundTruth
 from sodbench.folders.images import read_map
-from sodbench.metrics import emeasure, fmeasure, iou, mae, overlap, pfom, smeasure, wfmeasure
+from sodbench.metrics import _emeasure as emeasure
+from sodbench.metrics import _fmeasure as fmeasure
+from sodbench.metrics import _iou as iou
+from sodbench.metrics import _mae as mae
+from sodbench.metrics import _overlap as overlap
+from sodbench.metrics import _pfom as pfom
+from sodbench.metrics import _smeasure as smeasure
+from sodbench.metrics import _wfmeasure as wfmeasure
+from sodbench.metrics.groundtruth import GroundTruth
 
 FUNCTIONS = {
     "mae": mae.mae, "smeasure": smeasure.smeasure,

@@ -22,9 +22,13 @@ from skimage.feature import canny
 from skimage.filters import threshold_otsu
 
 from sodbench.errors import SodbenchError
+from sodbench.metrics._overlap import minmax_levels, smd_adaptive_mask
 from sodbench.metrics.counts import adaptive_threshold
-from sodbench.metrics.overlap import minmax_levels, smd_adaptive_mask
 from sodbench.metrics.validate import prepare
+
+__all__ = [
+    "MINET_TII2024_OPTIONS", "binarize_map", "edge_map", "evaluate", "figure_of_merit", "pfom",
+]
 
 BINARIZE = ("adaptive", "half", "otsu", "smd")
 EDGES = ("inner4", "inner8", "sobel_any", "canny", "matlab_sobel")
@@ -39,7 +43,7 @@ MINET_TII2024_OPTIONS = {
     "alpha": 0.1111,
 }
 """Closest known variant to MINet's (IEEE TII 2024) PFOM, **approximate**: 0.893935 on MINet's
-maps of SD-Saliency-900 against the published 0.8943 (metrics-spec.md sec. 3.8). Binarise at
+maps of SD-Saliency-900 against the published 0.8943 (docs/metrics/pfom.md). Binarise at
 ``P > 0.5``, Matlab ``edge(., 'sobel', 'nothinning')`` edges, File-Exchange ``pratt.m`` scoring
 (sum over the GT edge pixels, chessboard distance, ``a = 0.1111`` as typed there, not 1/9)."""
 
@@ -178,7 +182,7 @@ def pfom(
     Parameters
     ----------
     pred : ndarray, shape (H, W), or (N, H, W) with ``batch=True``
-        float64 maps in [0, 1], already normalised by the caller's profile.
+        float64 maps in [0, 1], already normalised as the caller's conventions say.
     gt : ndarray of bool, same shape
         Object masks; their edges are the ideal edges.
     binarize : {"adaptive", "half", "otsu", "smd"}
@@ -211,3 +215,10 @@ def pfom(
     detected = edge_map(binarize_map(pred, binarize), edges)
     ideal = edge_map(gt, edges)
     return figure_of_merit(detected, ideal, direction=direction, distance=distance, alpha=alpha)
+
+
+def evaluate(batch, conventions, keys, executor=None) -> dict:
+    """``{"PFOM": per-image values}`` of a :class:`~sodbench.metrics.batch.Batch` on the
+    min-max map, with the textbook options or ``conventions``' variant."""
+    options = MINET_TII2024_OPTIONS if conventions.pfom_variant == "minet-tii2024" else {}
+    return {"PFOM": pfom(batch.map("normalised"), batch.mask, batch=True, **options)}

@@ -2,14 +2,23 @@
 IJCAI 2018), in the closed form of PySODMetrics 1.6.2 ``Emeasure`` (sod_metrics.py,
 ``cal_em_with_threshold`` / ``cal_em_with_cumsumhistogram``): for a binary map the enhanced
 alignment matrix takes only four values, so its sum follows from TP, FP, FN and TN.
+
+Statistics: the confusion counts (:class:`~sodbench.metrics.counts.Counts`), which the
+F-measure family shares unless the conventions binarise with ``>`` (Fan's main.m).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sodbench.metrics.counts import Counts, adaptive_threshold, binary_counts, threshold_counts
-from sodbench.metrics.validate import EPS, check_emeasure_size, prepare
+from sodbench.metrics.batch import Batch
+from sodbench.metrics.counts import Counts
+from sodbench.metrics.keys import curve_key
+from sodbench.metrics.validate import EPS, check_emeasure_size
+
+__all__ = ["CURVES", "adaptive_emeasure", "emeasure_curve", "emeasure_from_counts", "evaluate"]
+
+CURVES = ("E",)
 
 
 def emeasure_from_counts(counts: Counts) -> np.ndarray:
@@ -45,15 +54,27 @@ def emeasure_curve(pred, gt, *, levels: str = "uint8", strict: bool = False,
     ``levels="uint8"`` and ``>=``: PySODMetrics. ``levels="matlab", strict=True``: Fan's
     main.m (``sal > t`` on the float map).
     """
-    pred, gt = prepare(pred, gt, batch=batch)
-    check_emeasure_size(gt.shape)
-    return emeasure_from_counts(threshold_counts(pred, gt, levels=levels, strict=strict))
+    data = Batch.of(pred, gt, batch=batch)
+    check_emeasure_size(data.pred.shape)
+    return emeasure_from_counts(data.threshold_counts("raw", levels=levels, strict=strict))
 
 
 def adaptive_emeasure(pred, gt, *, strict: bool = False, batch: bool = False) -> np.ndarray:
     """Per-image E-measure at ``min(2 mean(pred), 1)`` (``adpE``); ``strict`` uses ``>`` (Fan)."""
-    pred, gt = prepare(pred, gt, batch=batch)
-    check_emeasure_size(gt.shape)
-    return emeasure_from_counts(
-        binary_counts(pred, gt, adaptive_threshold(pred), strict=strict)
-    )
+    data = Batch.of(pred, gt, batch=batch)
+    check_emeasure_size(data.pred.shape)
+    return emeasure_from_counts(data.adaptive_counts("raw", strict=strict))
+
+
+def evaluate(batch: Batch, conventions, keys, executor=None) -> dict:
+    """The ``"E"`` curve and ``adpE`` if asked for in ``keys``, on the min-max map, binarised
+    as ``conventions`` says (``>=``, or ``>`` with ``emeasure_strict``)."""
+    strict = conventions.emeasure_strict
+    out = {}
+    if curve_key("E") in keys:
+        counts = batch.threshold_counts("normalised", levels=conventions.curve_levels,
+                                        strict=strict)
+        out[curve_key("E")] = emeasure_from_counts(counts)
+    if "adpE" in keys:
+        out["adpE"] = emeasure_from_counts(batch.adaptive_counts("normalised", strict=strict))
+    return out

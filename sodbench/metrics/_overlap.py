@@ -17,6 +17,11 @@ import numpy as np
 from sodbench.metrics.counts import divide
 from sodbench.metrics.validate import check_pair, im2double
 
+__all__ = [
+    "GT_LEVEL", "evaluate", "minmax_im2uint8", "minmax_levels", "overlap_ratio",
+    "overlap_ratio_curve", "smd_adaptive_mask",
+]
+
 GT_LEVEL = 25
 """SMD's ``GT > 25`` on the uint8 ground truth (about 0.1 of the range)."""
 
@@ -136,3 +141,10 @@ def overlap_ratio_curve(pred: np.ndarray, gt: np.ndarray, *, batch: bool = False
     intersection = np.cumsum(hist_gt[:, ::-1], axis=1)[:, ::-1]
     union = positive + np.count_nonzero(inside, axis=1)[:, None] - intersection
     return divide(intersection, union)
+
+
+def evaluate(batch, conventions, keys, executor=None) -> dict:
+    """``{"OR": per-image values}`` of a :class:`~sodbench.metrics.batch.Batch`: the raw map
+    against the GT as given (SMD re-quantises both; the same under every set of conventions)."""
+    return {"OR": overlap_ratio(batch.map("raw"), batch.ground.gt[batch.start:batch.stop],
+                                batch=True)}

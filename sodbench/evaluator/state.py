@@ -1,0 +1,61 @@
+"""Checks of what an Evaluator is given: its metric selection and a saved state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from sodbench.errors import SodbenchError
+from sodbench.metrics.keys import METRIC_KEYS
+
+__all__ = ["STATE_KEYS", "check_state", "select_metrics", "state_numbers"]
+
+#: The keys of :meth:`sodbench.Evaluator.state`.
+STATE_KEYS = ("conventions", "metrics", "names", "scalars", "curve_sums")
+
+
+def select_metrics(metrics) -> tuple[str, ...]:
+    """The selected metric keys in table order; None selects every key."""
+    if metrics is None:
+        return METRIC_KEYS
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    try:
+        metrics = list(metrics)
+    except TypeError:
+        raise SodbenchError(f"metrics={metrics!r}: pass a list of metric keys, e.g. "
+                            "['MAE', 'Sm']") from None
+    if not metrics:  # an empty selection would compute nothing, not everything
+        raise SodbenchError("metrics is empty: name at least one metric key, or pass None "
+                            "for all")
+    unknown = [key for key in metrics if key not in METRIC_KEYS]
+    if unknown:
+        raise SodbenchError(
+            f"unknown metric {', '.join(map(repr, unknown))}: choose from {', '.join(METRIC_KEYS)}"
+        )
+    return tuple(key for key in METRIC_KEYS if key in set(metrics))
+
+
+def check_state(state) -> None:
+    """Refuse a state that is not a dict with the :data:`STATE_KEYS` and a list of metrics."""
+    if not isinstance(state, Mapping) or not set(STATE_KEYS) <= set(state):
+        raise SodbenchError("evaluator state must be a dict with conventions, metrics, names, "
+                            "scalars and curve_sums, as Evaluator.state() returns")
+    if not isinstance(state["metrics"], (list, tuple)):
+        raise SodbenchError("evaluator state: metrics must be a list of metric keys")
+    names = state["names"]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise SodbenchError("evaluator state: names must be a list of strings")
+
+
+def state_numbers(values, what: str, length: int) -> np.ndarray:
+    """``values`` of a state as float64, refused unless ``length`` finite real numbers
+    (a per-image score or a curve sum is never NaN: a damaged state would average it in)."""
+    if not isinstance(values, (list, tuple)) or len(values) != length or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise SodbenchError(f"evaluator state: {what} must be a list of {length} numbers")
+    array = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(array).all():
+        raise SodbenchError(f"evaluator state: {what} holds NaN or inf")
+    return array
