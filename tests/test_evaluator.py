@@ -131,7 +131,7 @@ def test_batch_equals_one_by_one_and_merge_equals_single_pass(spec_data):
     batch.update(pred, gt, batch=True)
     single, first, second = Evaluator(), Evaluator(), Evaluator()
     for index in range(len(pred)):
-        single.update(pred[index], gt[index])
+        single.update(pred[index], gt[index], names=[str(index)])
         (first if index < 7 else second).update(pred[index], gt[index], names=[str(index)])
     first.merge(pickle.loads(pickle.dumps(second)))
     expected = batch.compute()
@@ -221,10 +221,13 @@ def test_threaded_wf_waits_for_at_most_max_pending_pixels_and_settles_before_rea
     in flight; every read (per_image, compute, state, merge, pickling) sees the finished
     scores, equal to a one-thread evaluator's. (The bound is checked through an injected
     executor, no longer through the Evaluator's private counters.)"""
+    import sodbench.evaluator.core as core_module
     import sodbench.evaluator.pending as pending_module
 
     pred, gt = spec_set()
     monkeypatch.setattr(pending_module, "MAX_PENDING_PIXELS", 3 * pred[0].size)
+    # chunks of 5 images: the 20 are scored by update() itself, not kept for a later chunk
+    monkeypatch.setattr(core_module, "LEVEL_CHUNK_PIXELS", 5 * pred[0].size)
     serial = Evaluator(threads=1)
     serial.update(pred, gt, batch=True)
     with _RecordingPool(2) as pool:
@@ -247,6 +250,31 @@ def test_threaded_wf_waits_for_at_most_max_pending_pixels_and_settles_before_rea
     later.update(pred[5:], gt[5:], batch=True)
     merged.merge(later)
     assert merged.per_image()["wF"].tolist() == serial.per_image()["wF"].tolist()
+
+
+def test_small_updates_wait_for_a_chunk_and_give_the_numbers_of_one_update():
+    """Per-image update() calls are validated at once but scored a chunk at a time; the values
+    are those of one update() per image scored alone (same per-image values, same curve sums
+    added one update at a time), and every read scores what waits."""
+    pred, gt = spec_set()
+    alone, buffered = [], Evaluator(threads=1)
+    for index in range(len(pred)):
+        single = Evaluator(threads=1)
+        single.update(pred[index], gt[index], names=[str(index)])
+        alone.append(single)
+        buffered.update(pred[index], gt[index])
+    with pytest.raises(SodbenchError, match="differs from ground truth shape"):
+        buffered.update(pred[0], gt[0][:-1])  # refused at once, not when the chunk is scored
+    assert buffered.n_images == len(pred)
+    merged = alone[0]
+    for single in alone[1:]:
+        merged.merge(single)
+    assert buffered.state() == merged.state()
+    mixed = Evaluator(threads=1)
+    mixed.update(pred[0], gt[0])
+    mixed.update(pred[1].astype(np.float64) / 255, gt[1])  # another dtype: scored apart
+    mixed.update(pred[2:], gt[2:], batch=True)
+    assert mixed.per_image()["name"].tolist() == [str(i) for i in range(len(pred))]
 
 
 def test_reset_forgets_the_pairs_and_keeps_the_settings():

@@ -14,6 +14,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 import numpy as np
 
 from sodbench.errors import SodbenchError
+from sodbench.evaluator.buffer import Buffer
 from sodbench.evaluator.pending import Pending, settled
 from sodbench.evaluator.state import check_state, select_metrics, state_numbers
 from sodbench.metrics import engine, validate
@@ -63,7 +64,7 @@ class Evaluator:
     >>> evaluator.update(gt, gt)                            # one H x W pair (uint8 map)
     >>> evaluator.update(np.stack([gt, gt]), np.stack([gt, gt]), batch=True)  # N x H x W
     >>> scores = evaluator.compute()                        # {"MAE": ..., "curves": {...}}
-    >>> scores["MAE"], scores["Sm"], scores["maxF"], evaluator.n_images
+    >>> scores["MAE"], round(scores["Sm"], 12), scores["maxF"], evaluator.n_images
     (0.0, 1.0, 1.0, 3)
     """
 
@@ -80,6 +81,7 @@ class Evaluator:
     def reset(self) -> None:
         """Forget every pair added so far (the settings stay)."""
         self._names: list[str] = []
+        self._buffer = Buffer()
         self._scalars = {key: [] for key in PER_IMAGE_KEYS if key in self.metrics}
         wants_curves = any(key in self.metrics for key in CURVE_METRICS)
         self._curve_sums = {name: np.zeros(256) for name in CURVE_NAMES} if wants_curves else {}
@@ -120,16 +122,40 @@ class Evaluator:
         names = self._new_names(names, len(pred))
         limit = LEVEL_CHUNK_PIXELS if has_levels(pred) else CHUNK_PIXELS
         step = max(1, limit // pred[0].size)
+        if len(pred) < step:  # scored with the next small updates of its size (buffer.py)
+            if not self._buffer.accepts(pred) or len(self._buffer) + len(pred) > step:
+                self._flush()
+            self._buffer.add(pred, gt)
+            self._names.extend(names)
+            return
+        self._flush()
+        self._add(pred, gt, [(start, min(start + step, len(pred)))
+                             for start in range(0, len(pred), step)])
+        self._names.extend(names)
+
+    def _flush(self) -> None:
+        """Score the small updates waiting in the buffer, as one chunk."""
+        if len(self._buffer):
+            pred, gt, updates = self._buffer.take()
+            self._add(pred, gt, [(0, len(pred))], updates)
+
+    def _add(self, pred, gt: GroundTruth, chunks, updates=None) -> None:
+        """Score ``pred`` chunk by chunk and add the values to the state.
+
+        Curve sums are added per chunk of one update, or per update of a buffered chunk
+        (``updates``), so that the sums do not depend on how updates were buffered.
+        """
         executor = self._wf_executor() if "wF" in self._scalars else None
         # scored first and stored after the last chunk, so an error in any chunk leaves the
         # evaluator as it was
         scalars = {key: [] for key in self._scalars}
         curve_sums = {name: np.zeros(256) for name in self._curve_sums}
+        per_update = {name: [] for name in self._curve_sums}
         futures = []
-        for start in range(0, len(pred), step):
-            chunk = Batch(pred[start:start + step], gt, start)
-            scores, curves = engine.score(chunk, self.conventions, list(self._scalars),
-                                          curves=bool(curve_sums), executor=executor)
+        for start, stop in chunks:
+            scores, curves = engine.score(Batch(pred[start:stop], gt, start), self.conventions,
+                                          list(self._scalars), curves=bool(curve_sums),
+                                          executor=executor)
             for key, values in scores.items():
                 if isinstance(values, list):  # Futures, settled when read
                     scalars[key].extend(values)
@@ -137,12 +163,15 @@ class Evaluator:
                 else:
                     scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
             for name, values in curves.items():
-                curve_sums[name] += values.sum(axis=0)
+                if updates is None:
+                    curve_sums[name] += values.sum(axis=0)
+                else:
+                    per_update[name] = [values[a:b].sum(axis=0) for a, b in updates]
         for key, values in scalars.items():
             self._scalars[key].extend(values)
-        for name, total in curve_sums.items():
-            self._curve_sums[name] += total
-        self._names.extend(names)
+        for name in self._curve_sums:
+            for total in per_update[name] or [curve_sums[name]]:
+                self._curve_sums[name] += total
         self._pending.add(futures, pred[0].size)
 
     def _wf_executor(self) -> Executor | None:
@@ -157,7 +186,8 @@ class Evaluator:
         return self._pool
 
     def _settle(self) -> None:
-        """Replace the Futures of wF by their scores (waiting if needed)."""
+        """Score what the buffer holds and replace the Futures of wF by their scores."""
+        self._flush()
         if self._pending:
             self._scalars["wF"] = settled(self._scalars["wF"])
             self._pending.clear()

@@ -19,7 +19,7 @@ key and :mod:`.engine` runs the families a set of keys needs.
 >>> pred = np.array([[0.9, 0.1], [0.8, 0.2]])
 >>> gt = np.array([[255, 0], [255, 0]], np.uint8)
 >>> mae(pred, gt).round(3), smeasure(pred, gt).round(3)
-(array([0.15]), array([0.85]))
+(array([0.15]), array([0.974]))
 """
 
 from sodbench.metrics._emeasure import adaptive_emeasure, emeasure_curve
