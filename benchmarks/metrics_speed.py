@@ -3,8 +3,14 @@
 Metric set (what PySODMetrics users compute for a SOD table): MAE, S-measure, weighted F,
 E-measure (256-threshold curve + adaptive) and FmeasureV2 with F, IoU and Dice handlers
 (curve + adaptive + binary). Data: synthetic blob/scratch pairs (900 of 200 x 200 and 100 of
-1024 x 1024 by default). Prints the time of each side, the ratio, and checks every number agrees
-within 1e-10.
+1024 x 1024 by default), fed to sodbench in batches of 16. Prints the time of each side, the
+ratio, and checks every number agrees within 1e-10.
+
+A third case ports a PySODMetrics loop as it stands: one ``Evaluator.update(pred, gt)`` per
+200 x 200 pair, on the same metric set without the binary handlers (no Evaluator key holds
+PySODMetrics' binary F/IoU/Dice; the batched cases compute them beside it). Its pairs are the 900
+SD-Saliency-900 GT masks with the maps of its six published methods in turn (``--data``),
+or the synthetic 200 x 200 pairs when that folder is absent.
 
 Both run in this one process. sodbench's Evaluator uses its default threads (every core: the
 wF distance transforms run on worker threads beside the other metrics), PySODMetrics is
@@ -12,7 +18,7 @@ single-threaded; so the wall-time ratio is what a user waits for, and the CPU-ti
 the work per core.
 
     .venv/bin/python benchmarks/metrics_speed.py            # full run
-    .venv/bin/python benchmarks/metrics_speed.py --quick    # 90 + 10 pairs
+    .venv/bin/python benchmarks/metrics_speed.py --quick    # 90 + 10 + 90 pairs
 """
 
 from __future__ import annotations
@@ -20,19 +26,22 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import py_sod_metrics as psm
+from PIL import Image
 from scipy import ndimage
 
 from sodbench import Evaluator
 from sodbench.metrics import histogram as levels
-from sodbench.metrics.fmeasure import dice_from_counts, fmeasure_from_counts, iou_from_counts
+from sodbench.metrics._fmeasure import dice_from_counts, fmeasure_from_counts, iou_from_counts
 from sodbench.metrics.validate import binarize_gt
 
 KEYS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
         "maxIoU", "meanIoU", "adpIoU", "maxDice", "meanDice", "adpDice")
 CHUNK = 16
+SD900 = Path(__file__).resolve().parents[2] / "shared" / "data" / "sd-saliency-900"
 
 
 def synthetic_pairs(count: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,9 +66,23 @@ def synthetic_pairs(count: int, size: int, seed: int) -> tuple[np.ndarray, np.nd
     return preds, gts
 
 
-def run_pysodmetrics(preds, gts) -> dict:
+def sd900_pairs(root: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` uint8 (pred, gt) pairs of SD-Saliency-900, evenly spread over its 900 GT
+    masks, the prediction of pair ``i`` from method ``i % 6`` (pairing by file stem)."""
+    methods = sorted(path for path in (root / "pred").iterdir() if path.is_dir())
+    gt_paths = sorted((root / "GT").iterdir())
+    gt_paths = gt_paths[:: max(1, len(gt_paths) // count)][:count]
+    preds, gts = [], []
+    for index, gt_path in enumerate(gt_paths):
+        (pred_path,) = (methods[index % len(methods)]).glob(f"{gt_path.stem}.*")
+        preds.append(np.asarray(Image.open(pred_path).convert("L")))
+        gts.append(np.asarray(Image.open(gt_path).convert("L")))
+    return np.stack(preds), np.stack(gts)
+
+
+def run_pysodmetrics(preds, gts, binary: bool = True) -> dict:
     handlers = {
-        name: handler(with_dynamic=True, with_adaptive=True, with_binary=True)
+        name: handler(with_dynamic=True, with_adaptive=True, with_binary=binary)
         for name, handler in (("F", psm.FmeasureHandler), ("IoU", psm.IOUHandler),
                               ("Dice", psm.DICEHandler))
     }
@@ -77,8 +100,13 @@ def run_pysodmetrics(preds, gts) -> dict:
         out[f"max{name}"] = fm[name]["dynamic"].max()
         out[f"mean{name}"] = fm[name]["dynamic"].mean()
         out[f"adp{name}"] = fm[name]["adaptive"]
-        out[f"bin{name}"] = fm[name]["binary"]
+        if binary:
+            out[f"bin{name}"] = fm[name]["binary"]
     return out
+
+
+def run_pysodmetrics_per_image(preds, gts) -> dict:
+    return run_pysodmetrics(preds, gts, binary=False)
 
 
 def run_sodbench(preds, gts) -> dict:
@@ -99,6 +127,14 @@ def run_sodbench(preds, gts) -> dict:
     return out
 
 
+def run_sodbench_per_image(preds, gts) -> dict:
+    """A ported PySODMetrics loop: one ``update`` per H x W pair."""
+    evaluator = Evaluator(metrics=KEYS)
+    for pred, gt in zip(preds, gts, strict=True):
+        evaluator.update(pred, gt)
+    return evaluator.compute()
+
+
 def _timed(function, *args):
     """(result, wall seconds, CPU seconds of this process): CPU time is the steadier figure on a
     shared machine, wall time what a user waits."""
@@ -107,14 +143,17 @@ def _timed(function, *args):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def compare(count: int, size: int, seed: int) -> None:
-    preds, gts = synthetic_pairs(count, size, seed)
+def compare(preds, gts, label: str, per_image: bool = False) -> None:
+    """Time both sides on the same pairs; print one line: ``count pairs of HxW<label>: ...``."""
+    count, height, width = preds.shape
+    reference_run, our_run = ((run_pysodmetrics_per_image, run_sodbench_per_image) if per_image
+                              else (run_pysodmetrics, run_sodbench))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        reference, ref_wall, ref_cpu = _timed(run_pysodmetrics, preds, gts)
-    ours, our_wall, our_cpu = _timed(run_sodbench, preds, gts)
+        reference, ref_wall, ref_cpu = _timed(reference_run, preds, gts)
+    ours, our_wall, our_cpu = _timed(our_run, preds, gts)
     worst = max(abs(ours[key] - reference[key]) for key in reference)
-    print(f"{count:4d} pairs of {size}x{size}: "
+    print(f"{count:4d} pairs of {height}x{width}{label}: "
           f"PySODMetrics {ref_wall:6.1f} s wall {ref_cpu:6.1f} s CPU "
           f"({1e3 * ref_cpu / count:6.1f} ms/pair) | "
           f"sodbench {our_wall:6.1f} s wall {our_cpu:6.1f} s CPU "
@@ -126,12 +165,20 @@ def compare(count: int, size: int, seed: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="90 + 10 pairs instead of 900 + 100")
+    parser.add_argument("--quick", action="store_true",
+                        help="90 + 10 + 90 pairs instead of 900 + 100 + 900")
+    parser.add_argument("--data", type=Path, default=SD900,
+                        help="SD-Saliency-900 folder for the per-image case")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     print(f"sodbench Evaluator threads: {Evaluator().threads} (the cores of this process)")
-    compare(900 // scale, 200, seed=0)
-    compare(100 // scale, 1024, seed=1)
+    compare(*synthetic_pairs(900 // scale, 200, seed=0), "")
+    compare(*synthetic_pairs(100 // scale, 1024, seed=1), "")
+    if (args.data / "GT").is_dir():
+        pairs, source = sd900_pairs(args.data, 900 // scale), "SD-Saliency-900"
+    else:
+        pairs, source = synthetic_pairs(900 // scale, 200, seed=0), "synthetic"
+    compare(*pairs, f", one update() per pair ({source})", per_image=True)
 
 
 if __name__ == "__main__":
