@@ -35,7 +35,7 @@ bench: install
 	$(PY) benchmarks/minet_speed.py
 
 lint: install
-	$(VENV)/bin/ruff check sodbench minet_ref tests benchmarks
+	$(VENV)/bin/ruff check sodbench minet_ref tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

@@ -47,7 +47,7 @@ def build_variants(weights: Path | None, example: torch.Tensor, threads: int) ->
     if weights is not None:
         naive.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     model = minet_ref.MINet().eval()
-    model.load_state_dict(minet_ref.convert_official_checkpoint(naive.state_dict()))
+    model.load_state_dict(minet_ref.checkpoint_filter_fn(naive.state_dict()))
     folded = minet_ref.fold_bn(model)
     variants = {
         "per-channel": prepare_backend(naive, example, "eager"),

@@ -1,7 +1,8 @@
 """Building blocks of MINet (Shen et al., IEEE TII 2024, Sec. III-A/B), apart from the network.
 
 Module and attribute names follow the authors' code (Kunye-Shen/MINet, ``model/basic.py``) so
-that their checkpoint maps onto these blocks by simple key rules (see :mod:`minet_ref.convert`).
+that their checkpoint maps onto these blocks by simple key rules
+(:func:`minet_ref.model.checkpoint_filter_fn`).
 The one structural difference is :class:`MIModule`'s per-channel 4 -> 1 fusion, which the
 authors run as ``c`` separate ``Conv2d(4, 1, 1)`` modules and this file runs as one grouped
 1x1 convolution (same parameters, same arithmetic, ~15x fewer operator calls).
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+__all__ = ["N_SCALES", "ConvBNReLU", "ConvOut", "DSConv", "MIModule", "WeightedSumMIModule"]
 
 N_SCALES = 4
 """Dilated depthwise branches per MI module (dilation 1, 2, 4, 8; paper Eq. 2)."""
@@ -103,7 +106,7 @@ class WeightedSumMIModule(nn.Module):
 
     Built by :meth:`from_folded` from an :class:`MIModule` whose BNs are already folded: the
     grouped ``Pconv`` then is ``relu(sum_i w[j, i] * branch_i[j] + b[j])``, computed with
-    four fused multiply-adds and no interleaving copy (profiling.md section 4.4).
+    four fused multiply-adds and no interleaving copy (docs/minet.md, "Speed").
     """
 
     def __init__(self, dconv: nn.ModuleList, pconv: nn.Conv2d, pfusion: nn.Module):

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+__all__ = ["C1", "C2", "SIGMA", "WINDOW_SIZE", "deep_supervision_loss", "gaussian_window",
+           "hybrid_loss", "ssim", "ssim_map"]
+
 WINDOW_SIZE = 11
 SIGMA = 1.5
 C1 = 0.01**2
@@ -46,7 +49,12 @@ def ssim_map(prediction: torch.Tensor, target: torch.Tensor, window_size: int = 
 
 
 def ssim(prediction: torch.Tensor, target: torch.Tensor, window_size: int = WINDOW_SIZE):
-    """Mean of :func:`ssim_map` over all pixels, channels and images."""
+    """Mean of :func:`ssim_map` over all pixels, channels and images.
+
+    >>> x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> round(float(ssim(x, x)), 6), bool(ssim(x, 1 - x) < 0)
+    (1.0, True)
+    """
     return ssim_map(prediction, target, window_size).mean()
 
 

@@ -4,19 +4,33 @@ Detection of Strip Steel Surface Defects", IEEE TII 2024), assembled from :mod:`
 Widths and module counts follow the paper's Table I; the decoder and side outputs follow
 Eqs. 7-8 as the authors implement them (Kunye-Shen/MINet, ``model/MINet.py``): "x2"
 upsampling is bilinear (``align_corners=True``) to the encoder feature's size, so odd input
-sizes work. The authors' checkpoint loads after :func:`minet_ref.convert_official_checkpoint`.
+sizes work.
+
+Beside the network, as in a timm model file: :func:`fold_bn` (an inference copy) and
+:func:`checkpoint_filter_fn`, which adapts the authors' checkpoint to this layout
+(:func:`to_official_checkpoint` is its inverse). The authors' MI module (``model/basic.py``)
+stores its per-channel fusion as ``c`` modules ``P.Pconv.{j}.conv.{0,1}.*`` with tensors of
+length 1; :class:`minet_ref.layers.MIModule` stores one grouped conv ``P.Pconv.conv.{0,1}.*``
+of length ``c``. Every other key is the same in both layouts. docs/minet.md ("Checkpoint
+conversion") states the rules: strip a DataParallel ``module.`` prefix, concatenate the ``c``
+slices on dimension 0 in ``j`` order, keep one ``num_batches_tracked`` (all ``c`` copies must be
+equal). The inverse splits and replicates, and the round trip is bit-identical.
 """
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
+import re
+from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from minet_ref.layers import ConvBNReLU, ConvOut, DSConv, MIModule, WeightedSumMIModule
+
+__all__ = ["INPUT_SIZE", "MINet", "checkpoint_filter_fn", "fold_bn", "is_official_layout",
+           "to_official_checkpoint"]
 
 INPUT_SIZE = 368
 """The paper's test-time input side (Sec. IV-A2)."""
@@ -39,6 +53,13 @@ class MINet(nn.Module):
     A new model is Xavier-initialised as in the paper (Sec. IV-A2). ``pretrained_cfg``
     (timm's name) records the test-time input size of the loaded weights: the paper's 368,
     or what a training run or the demo weights used.
+
+    Examples
+    --------
+    >>> model = MINet().eval()
+    >>> s1, *deeper = model(torch.zeros(1, 3, 64, 96))
+    >>> tuple(s1.shape), len(deeper)
+    ((1, 1, 64, 96), 4)
     """
 
     def __init__(self):
@@ -92,6 +113,15 @@ def fold_bn(model: nn.Module, *, weighted_sum: bool = False) -> nn.Module:
     float64) and the BN becomes ``Identity``. With ``weighted_sum=True`` every MI module also
     becomes a :class:`~minet_ref.layers.WeightedSumMIModule`. For inference only: outputs agree
     with the eval-mode model to float rounding (<= 1e-4 on MINet); the copy cannot be trained.
+
+    Examples
+    --------
+    >>> model = MINet().eval()
+    >>> x = torch.rand(1, 3, 48, 48)
+    >>> with torch.inference_mode():
+    ...     gap = (fold_bn(model)(x)[0] - model(x)[0]).abs().max()
+    >>> bool(gap <= 1e-4)
+    True
     """
     folded = _fold_sequentials(copy.deepcopy(model).eval())
     if weighted_sum:
@@ -128,43 +158,105 @@ def _fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     return fused
 
 
-MODELS = {"minet": MINet}
+_OFFICIAL_PCONV = re.compile(r"^(?P<prefix>.+\.Pconv)\.(?P<index>\d+)\.(?P<rest>conv\..+)$")
+_PROJECT_PCONV = re.compile(r"^(?P<prefix>.+\.Pconv)\.(?P<rest>conv\.\d\..+)$")
+_SCALAR_BUFFER = "num_batches_tracked"
 
 
-def load_weights(model: MINet, weights) -> MINet:
-    """Load a :class:`minet_ref.convert.WeightsFile` into ``model``; eval mode, input size set."""
-    model.load_state_dict(weights.state_dict)
-    if weights.input_size:
-        model.pretrained_cfg["input_size"] = (3, int(weights.input_size), int(weights.input_size))
-    return model.eval()
+def is_official_layout(state_dict) -> bool:
+    """True when ``state_dict`` has the authors' per-channel ``Pconv.{j}`` keys."""
+    return any(_OFFICIAL_PCONV.match(_strip_module(key)) for key in state_dict)
 
 
-def create_model(
-    name: str = "minet", *, weights: str | Path | None = None, device: str = "cpu"
-) -> MINet:
-    """Build a registered model, timm style, optionally loading weights (then in eval mode).
+def _strip_module(key: str) -> str:
+    return key[len("module."):] if key.startswith("module.") else key
+
+
+def checkpoint_filter_fn(state_dict) -> OrderedDict:
+    """Map a state dict of the authors' MINet to :class:`MINet`'s layout (timm's name).
 
     Parameters
     ----------
-    name : str
-        Model name; only ``"minet"`` is registered.
-    weights : None, "demo" or path
-        None: Xavier-initialised, train mode. ``"demo"``: the project's demo weights trained on
-        the synthetic sample (:func:`minet_ref.load_demo_weights`). A path: a state dict in the
-        project's layout, in the authors' layout (converted), or a checkpoint of
-        :mod:`minet_ref.train`; see :func:`minet_ref.convert.load_weights_file`.
-    device : str
-        Torch device for the model.
+    state_dict : mapping of str to Tensor
+        The authors' ``MINet.pth`` (8,536 tensors), optionally with a ``module.`` prefix.
+
+    Returns
+    -------
+    OrderedDict
+        760 tensors that :meth:`MINet.load_state_dict` accepts with ``strict=True``; a state
+        dict already in the project's layout is returned unchanged (prefix stripped).
+
+    Raises
+    ------
+    ValueError
+        When the ``Pconv.{j}`` indices of a module are not ``0..c-1`` or the copies of
+        ``num_batches_tracked`` differ.
+
+    Examples
+    --------
+    >>> state = MINet().state_dict()
+    >>> official = to_official_checkpoint(state)
+    >>> len(state), len(official), is_official_layout(official)
+    (760, 8536, True)
+    >>> back = checkpoint_filter_fn({f"module.{key}": value for key, value in official.items()})
+    >>> list(back) == list(state) and all(torch.equal(back[key], state[key]) for key in state)
+    True
     """
-    from sodbench.errors import SodbenchError
+    groups: dict[tuple[str, str], dict[int, torch.Tensor]] = {}
+    converted = OrderedDict()
+    for raw_key, tensor in state_dict.items():
+        key = _strip_module(raw_key)
+        match = _OFFICIAL_PCONV.match(key)
+        if match is None:
+            converted[key] = tensor
+            continue
+        target = f"{match['prefix']}.{match['rest']}"
+        group = groups.setdefault((target, match["rest"]), {})
+        if not group:
+            converted[target] = None
+        group[int(match["index"])] = tensor
+    for (target, rest), slices in groups.items():
+        if sorted(slices) != list(range(len(slices))):
+            raise ValueError(f"{target}: Pconv indices are not 0..{len(slices) - 1}")
+        ordered = [slices[index] for index in range(len(slices))]
+        if rest.endswith(_SCALAR_BUFFER):
+            if any(not torch.equal(item, ordered[0]) for item in ordered):
+                raise ValueError(f"{target}: the per-channel {_SCALAR_BUFFER} values differ")
+            converted[target] = ordered[0].clone()
+        else:
+            converted[target] = torch.cat(ordered, dim=0)
+    return converted
 
-    if name not in MODELS:
-        raise SodbenchError(f"unknown model {name!r}; available: {', '.join(sorted(MODELS))}")
-    model = MODELS[name]()
-    if weights is not None:
-        from minet_ref.convert import load_weights_file
-        from minet_ref.demo import DEMO_WEIGHTS
 
-        path = DEMO_WEIGHTS if str(weights) == "demo" else Path(weights)
-        load_weights(model, load_weights_file(path))
-    return model.to(device)
+def to_official_checkpoint(state_dict) -> OrderedDict:
+    """Inverse of :func:`checkpoint_filter_fn`: the project's layout -> the authors'.
+
+    Each ``P.Pconv.conv.{0,1}.*`` tensor of length ``c`` is split into ``c`` length-1 tensors
+    ``P.Pconv.{j}.conv.{0,1}.*`` (``num_batches_tracked`` is replicated), emitted module by
+    module in the authors' key order so that the round trip reproduces their file exactly.
+    """
+    pending: dict[str, list[tuple[str, torch.Tensor]]] = {}
+    for key, tensor in state_dict.items():
+        match = _PROJECT_PCONV.match(key)
+        if match is not None:
+            pending.setdefault(match["prefix"], []).append((match["rest"], tensor))
+    official = OrderedDict()
+    for key, tensor in state_dict.items():
+        match = _PROJECT_PCONV.match(key)
+        if match is None:
+            official[key] = tensor
+        elif match["prefix"] in pending:
+            official.update(_split_pconv(match["prefix"], pending.pop(match["prefix"])))
+    return official
+
+
+def _split_pconv(prefix: str, entries: list[tuple[str, torch.Tensor]]) -> OrderedDict:
+    channels = next(tensor.shape[0] for rest, tensor in entries if tensor.dim() > 0)
+    split = OrderedDict()
+    for index in range(channels):
+        for rest, tensor in entries:
+            if tensor.dim() == 0:
+                split[f"{prefix}.{index}.{rest}"] = tensor.clone()
+            else:
+                split[f"{prefix}.{index}.{rest}"] = tensor[index : index + 1].clone()
+    return split

@@ -2,7 +2,8 @@
 
 Step by step, per image (each step is one function below so it can be checked alone):
 
-1. read the image (8-bit grey, RGB or 16-bit) as an array;
+1. read the image (8-bit grey, RGB or 16-bit) as an array
+   (:func:`sodbench.folders.images.read_image`);
 2. ``skimage.transform.resize`` to 368 x 368, ``mode="constant"``, as float (their ``Rescale``;
    weights trained at another size, like the demo weights, record it and use that size);
 3. divide by the resized image's own maximum, then ``(x - 0.4669) / 0.2437`` on every channel,
@@ -10,7 +11,7 @@ Step by step, per image (each step is one function below so it can be checked al
 4. the network's first side output S1 (its prediction);
 5. per-image min-max in float32 (their ``normPRED``);
 6. 8-bit as their ``Image.fromarray(p * 255)``: PIL truncates, so ``floor(255 p)`` clipped to
-   0..255 (metrics-spec pitfall 10);
+   0..255 (docs/minet.md, "Predict", step 6);
 7. PIL bilinear resize to the source image's size, saved as an 8-bit grey PNG (they save RGB
    with three equal channels; the values are identical).
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,30 +29,14 @@ from PIL import Image
 
 from minet_ref.model import INPUT_SIZE, fold_bn
 from sodbench.errors import SodbenchError
-from sodbench.folders.images import open_image
+from sodbench.folders.images import IMAGE_SUFFIXES, read_image
 from sodbench.folders.outputs import OutputPlan, save_image
+
+__all__ = ["MEAN", "STD", "check_device", "list_images", "plan_maps", "postprocess",
+           "predict_arrays", "predict_folder", "preprocess"]
 
 MEAN = 0.4669
 STD = 0.2437
-IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """An image file as H x W (grey) or H x W x 3 (colour) array, alpha and palettes dropped."""
-    with open_image(path) as image:
-        if image.mode.startswith("I;16"):  # I;16B / I;16L: convert("L") would clip at 255
-            return np.asarray(image).astype(np.uint16)
-        if image.mode in ("I", "F"):
-            # convert("L") would clip at 255 and round floats in [0, 1] to 0 or 1; a 16-bit
-            # PNG that Pillow opens as "I" is kept as uint16
-            pixels = np.asarray(image)
-            if image.mode == "I" and pixels.min() >= 0 and pixels.max() <= 65535:
-                return pixels.astype(np.uint16)
-            raise SodbenchError(f"{path}: a 32-bit {'float' if image.mode == 'F' else 'integer'}"
-                                " image; give 8-bit or 16-bit images (PNG, TIFF, JPEG, BMP)")
-        if image.mode not in ("L", "RGB"):
-            image = image.convert("RGB" if image.mode in ("P", "RGBA", "CMYK") else "L")
-        return np.asarray(image)
 
 
 def preprocess(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
@@ -70,6 +55,10 @@ def postprocess(prediction: np.ndarray, source_shape: Sequence[int]) -> np.ndarr
     """Steps 5-7: a float32 map of the network -> uint8 map at ``source_shape`` (H, W).
 
     A constant map (max == min, where the authors' division gives NaN) becomes all zeros.
+
+    >>> postprocess(np.array([[0.0, 0.5], [0.25, 1.0]], np.float32), (2, 2))
+    array([[  0, 127],
+           [ 63, 255]], dtype=uint8)
     """
     prediction = np.asarray(prediction, dtype=np.float32)
     low, high = prediction.min(), prediction.max()
@@ -79,44 +68,66 @@ def postprocess(prediction: np.ndarray, source_shape: Sequence[int]) -> np.ndarr
     return np.asarray(Image.fromarray(levels).resize((width, height), Image.BILINEAR))
 
 
-def list_images(images_dir: str | Path) -> list[Path]:
-    """The image files of a folder (sorted by name); one-line errors for missing/empty folders."""
+def list_images(images_dir: str | os.PathLike, *, what: str = "images_dir") -> list[Path]:
+    """The image files of a folder (sorted by name); one-line errors for missing/empty folders.
+
+    ``what`` names the folder in messages (the CLI passes its flag).
+    """
     images_dir = Path(images_dir)
     if not images_dir.is_dir():
-        raise SodbenchError(f"--images folder {images_dir} does not exist")
+        raise SodbenchError(f"{what} folder {images_dir} does not exist")
     paths = sorted(
         p for p in images_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
     )
     if not paths:
         raise SodbenchError(
-            f"--images folder {images_dir} has no images ({', '.join(IMAGE_SUFFIXES)})"
+            f"{what} folder {images_dir} has no images ({', '.join(IMAGE_SUFFIXES)})"
         )
     return paths
 
 
 def plan_maps(
-    images_dir: str | Path, out_dir: str | Path, *, weights: str | Path | None = None
+    images_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    weights: str | os.PathLike | None = None,
+    label: Callable[[str], str] = str,
 ) -> list[tuple[Path, Path]]:
     """(image, map) paths of a prediction run, checked before any work.
 
     Refused in one line: a missing or empty ``images_dir``, two images with one stem (two
     maps on one path), an ``out_dir`` that is ``images_dir`` or lies inside it (a map must
     never replace or sit among the source images), an ``out_dir`` where the maps cannot be
-    written, and a map path that is the ``weights`` file. Nothing is created.
+    written, and a map path that is the ``weights`` file. Nothing is created. ``label``
+    turns an argument's name into its name in messages (default: the name itself; the CLI
+    gives its flags).
     """
-    paths = list_images(images_dir)
+    images = label("images_dir")
+    paths = list_images(images_dir, what=images)
     stems = [p.stem for p in paths]
     if len(set(stems)) != len(stems):
-        raise SodbenchError(f"--images folder {images_dir} has two images with the same stem")
+        raise SodbenchError(f"{images} folder {images_dir} has two images with the same stem")
     plan = OutputPlan()
-    plan.add_input_folder(images_dir, f"--images {images_dir}")
+    plan.add_input_folder(images_dir, f"{images} {images_dir}")
     if weights is not None:
-        plan.add_input(weights, f"--weights {weights}")
-    out_dir = plan.add_output_folder(out_dir, "--out")
+        plan.add_input(weights, f"{label('weights')} {weights}")
+    out = label("out_dir")
+    out_dir = plan.add_output_folder(out_dir, out)
     if Path(os.path.realpath(out_dir)).is_relative_to(os.path.realpath(images_dir)):
-        raise SodbenchError(f"--out {out_dir} lies inside --images {images_dir}; write the maps "
+        raise SodbenchError(f"{out} {out_dir} lies inside {images} {images_dir}; write the maps "
                             "to a folder outside the image folder")
-    return [(path, plan.add_output(out_dir / f"{path.stem}.png", "--out")) for path in paths]
+    return [(path, plan.add_output(out_dir / f"{path.stem}.png", out)) for path in paths]
+
+
+def check_device(device: str, *, label: Callable[[str], str] = str) -> None:
+    """Refuse a CUDA ``device`` where PyTorch sees none, before any work (``label`` as in
+    :func:`plan_maps`).
+
+    >>> check_device("cpu")
+    """
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SodbenchError(f"{label('device')} {device}: PyTorch sees no CUDA device; use "
+                            f"{label('device')} cpu")
 
 
 def _batches(items: list, size: int) -> Iterator[list]:
@@ -145,8 +156,12 @@ def predict_folder(
     progress: bool = True,
     fold: bool = True,
     size: int | None = None,
+    label: Callable[[str], str] = str,
 ) -> list[Path]:
     """Write ``<out_dir>/<stem>.png`` for every image of ``images_dir`` (the authors' pipeline).
+
+    Each map is written atomically (:func:`sodbench.folders.outputs.save_image`), so an
+    interrupted run leaves whole maps only.
 
     Parameters
     ----------
@@ -166,6 +181,8 @@ def predict_folder(
     size : int, optional
         Side of the network input (step 2). Default: ``model.pretrained_cfg["input_size"]``
         when the model has it (the size its weights were trained at), else the authors' 368.
+    label : callable
+        Turns an argument's name into its name in messages (default: the name itself).
 
     Returns
     -------
@@ -175,16 +192,15 @@ def predict_folder(
     Raises
     ------
     SodbenchError
-        Before the model runs, for what :func:`plan_maps` refuses. Each map is written
-        atomically (a temporary file renamed over the target).
+        Before the model runs, for what :func:`plan_maps` and :func:`check_device` refuse
+        and a ``batch`` below 1.
     """
     from tqdm import tqdm
 
     if batch < 1:
-        raise SodbenchError(f"--batch must be >= 1 (got {batch})")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
-    pairs = plan_maps(images_dir, out_dir)
+        raise SodbenchError(f"{label('batch')} {batch}: must be 1 or more")
+    check_device(device, label=label)
+    pairs = plan_maps(images_dir, out_dir, label=label)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     if size is None:
         size = getattr(model, "pretrained_cfg", {}).get("input_size", (3, INPUT_SIZE))[-1]

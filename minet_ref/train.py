@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,9 +28,15 @@ import torch
 
 from minet_ref.loss import deep_supervision_loss
 from minet_ref.model import MINet
-from minet_ref.predict import list_images, predict_arrays, read_image
+from minet_ref.predict import check_device, list_images, predict_arrays, preprocess
 from sodbench.errors import SodbenchError
+from sodbench.evaluator import Evaluator
+from sodbench.folders.images import read_image
 from sodbench.folders.outputs import OutputPlan, atomic_file, atomic_write
+from sodbench.workers import worker_count
+
+__all__ = ["CHECKPOINT", "HISTORY", "VAL_METRICS", "TrainConfig", "load_pairs", "pair_folder",
+           "plan_outputs", "random_crops", "split_validation", "train", "validate"]
 
 CHECKPOINT = "last.pth"
 HISTORY = "history.json"
@@ -38,7 +45,8 @@ VAL_METRICS = ("MAE", "Sm", "wF", "maxF", "IoU")
 
 @dataclass
 class TrainConfig:
-    """Options of :func:`train` (the defaults are the paper's)."""
+    """Options of :func:`train` (the defaults are the paper's); ``sodbench train`` has one
+    flag per field (``--val-every`` for ``val_every``)."""
 
     data: str
     out: str = "minet_train"
@@ -55,20 +63,23 @@ class TrainConfig:
     resume: bool = False
 
 
-def pair_folder(root: str | Path) -> list[tuple[Path, Path]]:
-    """(image, mask) paths of ``root/Img`` and ``root/GT`` paired by stem, sorted."""
+def pair_folder(root: str | Path, *, what: str = "data") -> list[tuple[Path, Path]]:
+    """(image, mask) paths of ``root/Img`` and ``root/GT`` paired by stem, sorted.
+
+    ``what`` names the folder in messages (``data``, ``val``, or the CLI's flag).
+    """
     root = Path(root)
     for sub in ("Img", "GT"):
         if not (root / sub).is_dir():
             raise SodbenchError(
-                f"--data {root} needs the sub-folders Img/ and GT/ (missing {sub}/)"
+                f"{what} {root} needs the sub-folders Img/ and GT/ (missing {sub}/)"
             )
-    images = {p.stem: p for p in list_images(root / "Img")}
-    masks = {p.stem: p for p in list_images(root / "GT")}
+    images = {p.stem: p for p in list_images(root / "Img", what=what)}
+    masks = {p.stem: p for p in list_images(root / "GT", what=what)}
     unpaired = sorted(set(images) ^ set(masks))
     if unpaired:
         raise SodbenchError(
-            f"--data {root}: {len(unpaired)} stems are not in both Img/ and GT/ "
+            f"{what} {root}: {len(unpaired)} stems are not in both Img/ and GT/ "
             f"(e.g. {unpaired[0]!r})"
         )
     return [(images[stem], masks[stem]) for stem in sorted(images)]
@@ -77,8 +88,6 @@ def pair_folder(root: str | Path) -> list[tuple[Path, Path]]:
 def load_pairs(pairs, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Normalised images (N x 3 x size x size) and masks in [0, 1] (N x 1 x size x size)."""
     from skimage.transform import resize
-
-    from minet_ref.predict import preprocess
 
     images, masks = [], []
     for image_path, mask_path in pairs:
@@ -104,19 +113,24 @@ def random_crops(images, masks, crop: int, rng: np.random.Generator):
             np.stack([m[w] for m, w in zip(masks, windows, strict=True)]))
 
 
-def split_validation(pairs, val_every: int):
-    """Every ``val_every``-th pair (by sorted stem) for validation, the rest for training."""
+def split_validation(pairs, val_every: int, *, what: str = "data"):
+    """Every ``val_every``-th pair (by sorted stem) for validation, the rest for training.
+
+    ``what`` names the training folder in messages.
+
+    >>> split_validation(["a", "b", "c", "d", "e"], 2)
+    (['a', 'c', 'e'], ['b', 'd'])
+    """
     val = pairs[val_every - 1 :: val_every] or pairs[-1:]
     train = [pair for pair in pairs if pair not in val]
     if not train:
-        raise SodbenchError("--data has too few images to hold some out for validation")
+        raise SodbenchError(f"{what} has too few images to hold some out for validation")
     return train, val
 
 
 def validate(model, pairs, size: int, device: str) -> dict:
-    """Scores of the 8-bit test-pipeline maps of ``pairs`` (sodbench.Evaluator, default profile)."""
-    from sodbench import Evaluator
-
+    """Scores of the 8-bit test-pipeline maps of ``pairs`` (:class:`sodbench.Evaluator`,
+    default conventions)."""
     evaluator = Evaluator(metrics=VAL_METRICS)
     model.eval()
     for image_path, mask_path in pairs:
@@ -129,44 +143,57 @@ def validate(model, pairs, size: int, device: str) -> dict:
     return {key: scores[key] for key in VAL_METRICS}
 
 
-def plan_outputs(config: TrainConfig) -> tuple[Path, Path]:
+def plan_outputs(config: TrainConfig, *, label: Callable[[str], str] = str) -> tuple[Path, Path]:
     """``<out>/last.pth`` and ``<out>/history.json``, refused before training when they would
-    land in a data folder or cannot be written."""
+    land in a data folder or cannot be written (``label`` as in :func:`train`)."""
     plan = OutputPlan()
-    for option, folder in (("--data", config.data), ("--val", config.val)):
+    for field, folder in (("data", config.data), ("val", config.val)):
         if folder:
             for sub in ("", "Img", "GT"):
-                plan.add_input_folder(Path(folder) / sub, f"{option} {Path(folder) / sub}")
-    out = plan.add_output_folder(config.out, "--out")
-    return plan.add_output(out / CHECKPOINT, "--out"), plan.add_output(out / HISTORY, "--out")
+                plan.add_input_folder(Path(folder) / sub, f"{label(field)} {Path(folder) / sub}")
+    out = plan.add_output_folder(config.out, label("out"))
+    return (plan.add_output(out / CHECKPOINT, label("out")),
+            plan.add_output(out / HISTORY, label("out")))
 
 
-def _diverged(epoch: int, checkpoint: Path, what: str) -> SodbenchError:
+def _diverged(epoch: int, checkpoint: Path, what: str, lr: str) -> SodbenchError:
     return SodbenchError(f"epoch {epoch}: {what} (training diverged); {checkpoint} keeps the "
-                         "previous epoch, if any; lower --lr")
+                         f"previous epoch, if any; lower {lr}")
 
 
-def train(config: TrainConfig, *, log=print) -> dict:
+def _check_config(config: TrainConfig, label: Callable[[str], str]) -> None:
+    if not 0 < config.crop <= config.size:
+        raise SodbenchError(f"{label('crop')} {config.crop} must be between 1 and "
+                            f"{label('size')} {config.size}")
+    if not (math.isfinite(config.lr) and config.lr > 0):
+        raise SodbenchError(f"{label('lr')} {config.lr:g}: the learning rate must be a positive "
+                            "number")
+    if config.seed < 0:
+        raise SodbenchError(f"{label('seed')} {config.seed}: the seed must be 0 or more")
+    check_device(config.device, label=label)
+
+
+def train(config: TrainConfig, *, log=print, label: Callable[[str], str] = str) -> dict:
     """Run (or resume) training; returns the history (one dict per epoch).
 
-    ``<out>/last.pth`` holds ``state_dict`` (usable as ``--weights``), ``optimizer``,
-    ``epoch``, the RNG states, ``config`` and ``history``; ``<out>/history.json`` the history.
+    ``<out>/last.pth`` holds ``state_dict`` (a weights file for
+    :func:`minet_ref.create_model`), ``optimizer``, ``epoch``, the RNG states, ``config`` and
+    ``history``; ``<out>/history.json`` the history. ``log`` receives one line per epoch.
+    ``label`` turns a :class:`TrainConfig` field's name into its name in messages (default:
+    the name itself; the CLI gives its flags).
     """
-    if not 0 < config.crop <= config.size:
-        raise SodbenchError(f"--crop {config.crop} must be between 1 and --size {config.size}")
-    if not (math.isfinite(config.lr) and config.lr > 0):
-        raise SodbenchError(f"--lr {config.lr:g}: the learning rate must be a positive number")
-    if config.seed < 0:
-        raise SodbenchError(f"--seed {config.seed}: the seed must be 0 or more")
-    pairs = pair_folder(config.data)
+    _check_config(config, label)
+    threads = None if config.threads is None else worker_count(config.threads,
+                                                               name=label("threads"))
+    pairs = pair_folder(config.data, what=label("data"))
     if config.val:
-        train_pairs, val_pairs = pairs, pair_folder(config.val)
+        train_pairs, val_pairs = pairs, pair_folder(config.val, what=label("val"))
     else:
-        train_pairs, val_pairs = split_validation(pairs, config.val_every)
-    checkpoint_path, history_path = plan_outputs(config)
+        train_pairs, val_pairs = split_validation(pairs, config.val_every, what=label("data"))
+    checkpoint_path, history_path = plan_outputs(config, label=label)
     Path(config.out).mkdir(parents=True, exist_ok=True)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    if threads:
+        torch.set_num_threads(threads)
     images, masks = load_pairs(train_pairs, config.size)
 
     torch.manual_seed(config.seed)
@@ -176,7 +203,8 @@ def train(config: TrainConfig, *, log=print) -> dict:
     history, start_epoch = [], 0
     if config.resume:
         if not checkpoint_path.is_file():
-            raise SodbenchError(f"--resume: no checkpoint {checkpoint_path} to resume from")
+            raise SodbenchError(f"{label('resume')}: no checkpoint {checkpoint_path} to resume "
+                                "from")
         try:
             state = torch.load(checkpoint_path, map_location=config.device, weights_only=False)
             model.load_state_dict(state["state_dict"])
@@ -186,8 +214,9 @@ def train(config: TrainConfig, *, log=print) -> dict:
             history, start_epoch = state["history"], state["epoch"]
         except Exception as error:  # any damage: torch, pickle and key errors alike
             raise SodbenchError(
-                f"--resume: {checkpoint_path} is not a readable `sodbench train` checkpoint "
-                f"({type(error).__name__}); start again without --resume in another --out"
+                f"{label('resume')}: {checkpoint_path} is not a readable `sodbench train` "
+                f"checkpoint ({type(error).__name__}); start again in another "
+                f"{label('out')} folder, without {label('resume')}"
             ) from error
         log(f"resumed from {checkpoint_path} after epoch {start_epoch}")
 
@@ -203,19 +232,22 @@ def train(config: TrainConfig, *, log=print) -> dict:
             optimizer.zero_grad()
             outputs = model(x)
             if not all(torch.isfinite(side).all() for side in outputs):
-                raise _diverged(epoch, checkpoint_path, "the predictions became NaN")
+                raise _diverged(epoch, checkpoint_path, "the predictions became NaN",
+                                label("lr"))
             loss = deep_supervision_loss(outputs, y)
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
         if not all(torch.isfinite(weight).all() for weight in model.parameters()):
             # saving would replace the last good checkpoint with NaN weights
-            raise _diverged(epoch, checkpoint_path, "the weights became NaN or infinite")
+            raise _diverged(epoch, checkpoint_path, "the weights became NaN or infinite",
+                            label("lr"))
         scores = validate(model, val_pairs, config.size, config.device)
         record = {"epoch": epoch, "loss": float(np.mean(losses)), "val": scores,
                   "seconds": round(time.perf_counter() - began, 2)}
         if not math.isfinite(record["loss"]):
-            raise _diverged(epoch, checkpoint_path, f"the loss is {record['loss']}")
+            raise _diverged(epoch, checkpoint_path, f"the loss is {record['loss']}",
+                            label("lr"))
         history.append(record)
         log(f"epoch {epoch}/{config.epochs} loss {record['loss']:.4f} "
             + " ".join(f"{k} {v:.4f}" for k, v in scores.items()) + f" ({record['seconds']} s)")

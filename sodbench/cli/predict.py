@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+_FLAGS = {"images_dir": "--images", "out_dir": "--out", "weights": "--weights",
+          "batch": "--batch", "device": "--device"}
+
 
 @click.command(name="predict")
 @click.option("--model", "model_name", default="minet", show_default=True,
@@ -32,24 +35,18 @@ import click
 def command(model_name, weights, images_dir, out_dir, batch, device, size, threads, no_fold):
     """Write saliency maps with the MINet authors' test pipeline (resize 368, normalise,
     first side output, per-image min-max, 8-bit PNG at the source size)."""
-    from pathlib import Path
-
     import torch
 
-    from minet_ref.convert import load_weights_file
-    from minet_ref.demo import DEMO_WEIGHTS
-    from minet_ref.model import create_model, load_weights
-    from minet_ref.predict import plan_maps, predict_folder
-    from sodbench.errors import SodbenchError
+    from minet_ref import create_model, load_weights, load_weights_file, resolve_weights
+    from minet_ref.predict import check_device, plan_maps, predict_folder
     from sodbench.profiling.threads import choose_threads
     from sodbench.profiling.timing import fixed_threads
 
-    path = DEMO_WEIGHTS if weights == "demo" else Path(weights)
+    path = resolve_weights(weights)
     # Bad folders, and maps that would land on an input or cannot be written, are refused
     # before the weights load and the model runs.
-    plan_maps(images_dir, out_dir, weights=path)
-    if device == "cuda" and not torch.cuda.is_available():
-        raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
+    plan_maps(images_dir, out_dir, weights=path, label=_flag)
+    check_device(device, label=_flag)
     weights_file = load_weights_file(path)
     if weights_file.converted:
         click.echo(f"note: weights {path} look like the authors' checkpoint layout: "
@@ -60,5 +57,10 @@ def command(model_name, weights, images_dir, out_dir, batch, device, size, threa
     threads = choose_threads(threads, torch.get_num_threads())[0]
     with fixed_threads(threads):
         written = predict_folder(model, images_dir, out_dir, batch=batch, device=device,
-                                 fold=not no_fold, size=size)
+                                 fold=not no_fold, size=size, label=_flag)
     click.echo(f"wrote {len(written)} map{'' if len(written) == 1 else 's'} to {out_dir}")
+
+
+def _flag(argument: str) -> str:
+    """The flag of an argument of :mod:`minet_ref.predict`, for its messages."""
+    return _FLAGS[argument]

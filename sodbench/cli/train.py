@@ -38,16 +38,18 @@ def command(model_name, data, val, val_every, epochs, batch, lr, size, crop, out
     import torch
 
     from minet_ref.train import TrainConfig, train
-    from sodbench.errors import SodbenchError
     from sodbench.profiling.threads import choose_threads
 
-    if device == "cuda" and not torch.cuda.is_available():
-        raise SodbenchError("--device cuda given but PyTorch sees no CUDA device; use --device cpu")
     # One thread per core that is idle now: a core held by another process would otherwise
     # stall every parallel operator (docs/profile.md, "Threads").
     threads = choose_threads(threads, torch.get_num_threads())[0]
     config = TrainConfig(data=data, out=out, epochs=epochs, batch=batch, lr=lr, size=size,
                          crop=crop, val=val, val_every=val_every, seed=seed, device=device,
                          threads=threads, resume=resume)
-    train(config, log=lambda line: click.echo(line, err=True))
+    train(config, log=lambda line: click.echo(line, err=True), label=_flag)
     click.echo(f"{out}/last.pth")
+
+
+def _flag(field: str) -> str:
+    """The flag of a TrainConfig field (``val_every`` -> ``--val-every``), for its messages."""
+    return "--" + field.replace("_", "-")

@@ -16,12 +16,13 @@ from scipy import ndimage
 from skimage import color
 
 from sodbench.errors import SodbenchError
-from sodbench.folders.images import open_image
+from sodbench.folders.images import IMAGE_SUFFIXES, read_image
 from sodbench.folders.outputs import OutputPlan, save_image
+
+__all__ = ["BASELINES", "frequency_tuned", "predict_folder", "read_rgb8"]
 
 #: Achanta's separable binomial smoothing kernel (SaliencyFT C++ code: {1, 2, 1}).
 _FT_KERNEL = np.array([1.0, 2.0, 1.0]) / 4.0
-IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 def frequency_tuned(image: np.ndarray) -> np.ndarray:
@@ -52,6 +53,14 @@ def frequency_tuned(image: np.ndarray) -> np.ndarray:
     ----------
     R. Achanta, S. Hemami, F. Estrada, S. Süsstrunk, "Frequency-tuned Salient Region
     Detection", CVPR 2009 (and the authors' SaliencyFT code).
+
+    Examples
+    --------
+    >>> image = np.full((5, 5), 100, np.uint8)
+    >>> image[2, 2] = 200
+    >>> saliency = frequency_tuned(image)
+    >>> float(saliency[2, 2]), float(saliency.min())  # the odd pixel out is the most salient
+    (1.0, 0.0)
     """
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
@@ -73,19 +82,14 @@ def frequency_tuned(image: np.ndarray) -> np.ndarray:
 BASELINES = {"FT": frequency_tuned}
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """An image file as uint8 RGB ``(H, W, 3)`` (grey files give R = G = B; 16-bit grey is
-    scaled to 8 bits, where ``convert("RGB")`` would clip it at 255)."""
-    with open_image(path) as image:
-        if image.mode.startswith("I;16") or image.mode == "I":
-            pixels = np.asarray(image).astype(np.int64)
-            if pixels.min() < 0 or pixels.max() > 65535:
-                raise SodbenchError(f"{path}: a 32-bit integer image; give 8-bit or 16-bit "
-                                    "images")
-            return np.repeat(np.round(pixels / 257).astype(np.uint8)[..., None], 3, axis=2)
-        if image.mode == "F":
-            raise SodbenchError(f"{path}: a 32-bit float image; give 8-bit or 16-bit images")
-        return np.asarray(image.convert("RGB"))
+def read_rgb8(path: str | os.PathLike) -> np.ndarray:
+    """An image file (:func:`sodbench.folders.images.read_image`) as uint8 RGB ``(H, W, 3)``:
+    grey gives R = G = B, and 16 bits are scaled to 8 (``x / 257``, rounded), where Pillow's
+    ``convert("RGB")`` would clip them at 255."""
+    image = read_image(path)
+    if image.dtype == np.uint16:
+        image = np.round(image / 257).astype(np.uint8)
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
 
 
 def predict_folder(images_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
@@ -107,7 +111,7 @@ def predict_folder(images_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     targets = [plan.add_output(out_dir / f"{path.stem}.png", "out_dir") for path in images]
     written = []
     for path, target in zip(images, targets, strict=True):
-        saliency = BASELINES[method](read_image(path))
+        saliency = BASELINES[method](read_rgb8(path))
         save_image(Image.fromarray(np.round(saliency * 255).astype(np.uint8)), target)
         written.append(target)
     return written

@@ -17,11 +17,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sodbench import evaluate
 from sodbench.demo import baselines, sample
 from sodbench.errors import SodbenchError
 from sodbench.folders.outputs import atomic_write, claim_folder
 from sodbench.folders.results import dump_results
+from sodbench.profiling.record import ProfileRecord
 from sodbench.reports import plots, tables
+
+__all__ = ["DemoReport", "run_demo"]
 
 DATASET = "Synthetic sample"
 MINET = "MINet"
@@ -67,8 +71,6 @@ def run_demo(out_dir: str | os.PathLike, *, n_images: int = 36, iters: int = 5,
         model = _minet_predict(data / "Img", out / "pred" / MINET)
         preds[MINET] = out / "pred" / MINET
     with _step(report, "evaluate", log):
-        from sodbench import evaluate
-
         document = evaluate(data / "GT", preds, dataset=DATASET, jobs=1)
         report.files["results"] = out / "results.json"
         dump_results(document, report.files["results"])
@@ -116,14 +118,15 @@ def _step(report: DemoReport, name: str, log, optional: bool = False):
 
 def _minet_predict(images: Path, out: Path):
     """Predict with the reference MINet and the demo weights; return the model for profiling."""
+    # minet_ref needs torch, an optional extra: imported here, its absence skips this step
     from minet_ref import create_model, predict
 
-    model = create_model("minet", weights="demo")
+    model = create_model("minet", pretrained=True)
     predict.predict_folder(model, images, out, batch=8, device="cpu", progress=False)
     return model
 
 
-def _profile(model, iters: int) -> dict:
+def _profile(model, iters: int) -> ProfileRecord:
     from sodbench import profile
 
     return profile(model, PROFILE_SHAPE, batch_sizes=(1,), warmup=1, iters=iters,

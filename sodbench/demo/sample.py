@@ -28,6 +28,8 @@ from scipy import ndimage
 from sodbench.errors import SodbenchError
 from sodbench.folders.outputs import claim_folder, save_image
 
+__all__ = ["KINDS", "MAX_SIZE", "METHODS", "MIN_SIZE", "generate"]
+
 KINDS = ("In", "Pa", "Sc")
 METHODS = ("GoodNet", "WeakNet")
 #: Smallest and largest image side (4096 takes about 1 GB of memory and 15 s per image).
@@ -146,6 +148,12 @@ def generate(out_dir, *, n_images: int = 36, size: int = 200, seed: int = 0) -> 
     -------
     pathlib.Path
         ``out_dir``.
+
+    Examples
+    --------
+    >>> out = generate("sample", n_images=3, size=32)
+    >>> sorted(path.name for path in (out / "Img").iterdir())
+    ['In_1.bmp', 'Pa_1.bmp', 'Sc_1.bmp']
     """
     if seed < 0:
         raise SodbenchError(f"seed {seed}: must be 0 or more")

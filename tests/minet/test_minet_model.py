@@ -9,7 +9,7 @@ import torch
 from minet_naive import NaiveMI, NaiveMINet, randomise
 
 import minet_ref
-from minet_ref import MINet, convert_official_checkpoint, fold_bn, to_official_checkpoint
+from minet_ref import MINet, checkpoint_filter_fn, fold_bn, to_official_checkpoint
 from minet_ref.layers import MIModule, WeightedSumMIModule
 from sodbench.errors import SodbenchError
 
@@ -28,7 +28,7 @@ def official_pair(official_state):
     naive = NaiveMINet().eval()
     naive.load_state_dict(official_state, strict=True)
     model = MINet().eval()
-    model.load_state_dict(convert_official_checkpoint(official_state), strict=True)
+    model.load_state_dict(checkpoint_filter_fn(official_state), strict=True)
     return naive, model
 
 
@@ -69,7 +69,7 @@ def test_parameter_count_and_keys():
 
 
 def test_official_checkpoint_loads_strictly(official_state):
-    converted = convert_official_checkpoint(official_state)
+    converted = checkpoint_filter_fn(official_state)
     assert len(official_state) == 8536 and len(converted) == 760
     model = MINet()
     model.load_state_dict(converted, strict=True)
@@ -82,7 +82,7 @@ def test_official_checkpoint_loads_strictly(official_state):
 
 
 def test_round_trip_is_bit_identical(official_state):
-    back = to_official_checkpoint(convert_official_checkpoint(official_state))
+    back = to_official_checkpoint(checkpoint_filter_fn(official_state))
     assert list(back) == list(official_state)
     for key, tensor in official_state.items():
         assert back[key].dtype == tensor.dtype and torch.equal(back[key], tensor), key
@@ -90,16 +90,16 @@ def test_round_trip_is_bit_identical(official_state):
 
 def test_module_prefix_and_bad_copies(official_state):
     prefixed = {f"module.{k}": v for k, v in official_state.items()}
-    assert list(convert_official_checkpoint(prefixed)) == list(
-        convert_official_checkpoint(official_state)
+    assert list(checkpoint_filter_fn(prefixed)) == list(
+        checkpoint_filter_fn(official_state)
     )
     broken = dict(official_state)
     broken["encoder2.1.Pconv.5.conv.1.num_batches_tracked"] = torch.tensor(1)
     with pytest.raises(ValueError, match="num_batches_tracked"):
-        convert_official_checkpoint(broken)
+        checkpoint_filter_fn(broken)
     del broken["encoder2.1.Pconv.5.conv.0.weight"]
     with pytest.raises(ValueError, match="indices"):
-        convert_official_checkpoint(broken)
+        checkpoint_filter_fn(broken)
 
 
 @pytest.mark.parametrize("shape", SIZES)
@@ -118,7 +118,7 @@ def test_official_outputs_match_in_float64(official_pair):
 def test_random_weights_match_per_channel_form():
     naive = randomise(NaiveMINet(), 0).eval()
     model = MINet().eval()
-    model.load_state_dict(convert_official_checkpoint(naive.state_dict()), strict=True)
+    model.load_state_dict(checkpoint_filter_fn(naive.state_dict()), strict=True)
     x = torch.randn(2, 3, 97, 131, generator=torch.Generator().manual_seed(10))
     _assert_close(model, naive, x, atol=1e-5)
     _assert_close(model.double(), naive.double(), x[:1, :, :45, :61].double(), atol=1e-10)
@@ -127,7 +127,7 @@ def test_random_weights_match_per_channel_form():
 def test_mi_module_against_channel_loop_float64():
     naive = randomise(NaiveMI(32), 3).double().eval()
     module = MIModule(32).double().eval()
-    prefixed = convert_official_checkpoint({f"m.{k}": v for k, v in naive.state_dict().items()})
+    prefixed = checkpoint_filter_fn({f"m.{k}": v for k, v in naive.state_dict().items()})
     module.load_state_dict({key[2:]: value for key, value in prefixed.items()}, strict=True)
     x = torch.randn(3, 32, 23, 17, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
     with torch.inference_mode():
@@ -137,13 +137,13 @@ def test_mi_module_against_channel_loop_float64():
 def test_train_mode_gradients_match():
     naive = randomise(NaiveMINet(), 5).train()
     model = MINet().train()
-    model.load_state_dict(convert_official_checkpoint(naive.state_dict()), strict=True)
+    model.load_state_dict(checkpoint_filter_fn(naive.state_dict()), strict=True)
     x = torch.randn(2, 3, 40, 56, generator=torch.Generator().manual_seed(6))
     torch.manual_seed(0)  # Dropout2d draws: the same sequence for both models
     sum(out.mean() for out in naive(x)).backward()
     torch.manual_seed(0)
     sum(out.mean() for out in model(x)).backward()
-    grads = convert_official_checkpoint({name: p.grad for name, p in naive.named_parameters()})
+    grads = checkpoint_filter_fn({name: p.grad for name, p in naive.named_parameters()})
     for name, p in model.named_parameters():
         scale = max(1e-3, float(grads[name].abs().max()))
         assert float((p.grad - grads[name]).abs().max()) <= 1e-5 * scale, name

@@ -9,10 +9,11 @@ from minet_naive import NaiveMINet
 from PIL import Image
 from skimage.transform import resize
 
-from minet_ref import MINet, convert_official_checkpoint
-from minet_ref.predict import postprocess, predict_arrays, predict_folder, preprocess, read_image
+from minet_ref import MINet, checkpoint_filter_fn
+from minet_ref.predict import plan_maps, postprocess, predict_arrays, predict_folder, preprocess
 from sodbench.cli import main
 from sodbench.errors import SodbenchError
+from sodbench.folders.images import read_image
 
 
 def authors_input(image: np.ndarray) -> torch.Tensor:
@@ -93,7 +94,7 @@ def test_official_pipeline_matches_authors_end_to_end(official_minet_path, sd900
     naive = NaiveMINet().eval()
     naive.load_state_dict(state)
     model = MINet().eval()
-    model.load_state_dict(convert_official_checkpoint(state))
+    model.load_state_dict(checkpoint_filter_fn(state))
     names = ["In_1", "Pa_150", "Sc_300"]
     images = [read_image(sd900 / "Img" / f"{name}.bmp") for name in names]
     with torch.inference_mode():
@@ -121,6 +122,22 @@ def test_predict_errors(tmp_path):
     with pytest.raises(SodbenchError, match="two images with the same stem"):
         predict_folder(MINet(), tmp_path / "twice", tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+
+
+def test_library_messages_name_arguments_and_the_cli_its_flags(tmp_path, capsys):
+    """minet_ref.predict speaks of its arguments; `sodbench predict` maps them to its flags."""
+    _write_images(tmp_path / "img", [(20, 20)])
+    with pytest.raises(SodbenchError, match=r"^images_dir folder .*missing does not exist$"):
+        predict_folder(MINet(), tmp_path / "missing", tmp_path / "out")
+    with pytest.raises(SodbenchError, match=r"^out_dir .*inner lies inside images_dir "):
+        plan_maps(tmp_path / "img", tmp_path / "img" / "inner")
+    with pytest.raises(SodbenchError, match=r"^batch 0: must be 1 or more$"):
+        predict_folder(MINet(), tmp_path / "img", tmp_path / "out", batch=0)
+    code = main(["predict", "--weights", "demo", "--images", str(tmp_path / "img"),
+                 "--out", str(tmp_path / "img" / "inner")])
+    assert code == 2
+    assert capsys.readouterr().err.startswith(f"error: --out {tmp_path / 'img' / 'inner'} "
+                                              f"lies inside --images {tmp_path / 'img'}; ")
 
 
 def test_cli_predict_errors_are_one_line(tmp_path, capsys):

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from minet_ref import create_model
-from minet_ref.convert import load_weights_file
+from minet_ref import create_model, load_weights_file
 from minet_ref.train import TrainConfig, pair_folder, random_crops, split_validation, train
 from sodbench.cli import main
 from sodbench.demo.sample import generate
@@ -94,3 +93,19 @@ def test_cli_train_errors(tmp_path, capsys):
     code = main(["train", "--data", str(tmp_path), "--resume", "--out", str(tmp_path / "o"),
                  "--size", "64", "--crop", "80"])
     assert code == 2 and "--crop 80 must be between" in capsys.readouterr().err
+
+
+def test_library_messages_name_arguments_and_the_cli_its_flags(sample, tmp_path, capsys):
+    """train() speaks of TrainConfig's fields; `sodbench train` maps them to its flags."""
+    with pytest.raises(SodbenchError, match=r"^crop 80 must be between 1 and size 64$"):
+        train(_config(sample, tmp_path / "o", size=64, crop=80))
+    with pytest.raises(SodbenchError, match=r"^val .* needs the sub-folders Img/ and GT/"):
+        train(_config(sample, tmp_path / "o", val=str(tmp_path / "none")))
+    with pytest.raises(SodbenchError, match=r"^threads=0: must be at least 1$"):
+        train(_config(sample, tmp_path / "o", threads=0))
+    with pytest.raises(SodbenchError, match=r"^out .*: is data .*, an input folder"):
+        train(_config(sample, sample))
+    code = main(["train", "--data", str(sample), "--val", str(tmp_path / "none"),
+                 "--out", str(tmp_path / "o")])
+    assert code == 2 and "error: --val " in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

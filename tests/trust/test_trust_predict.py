@@ -20,11 +20,12 @@ torch = pytest.importorskip("torch")
 @pytest.fixture
 def no_model(monkeypatch):
     """Fail the test if the weights load or the model runs: refusals come first."""
-    from minet_ref import convert, predict
+    import minet_ref
+    from minet_ref import predict
 
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded or run before the outputs were checked")
-    monkeypatch.setattr(convert, "load_weights_file", refuse)
+    monkeypatch.setattr(minet_ref, "load_weights_file", refuse)
     monkeypatch.setattr(predict, "predict_arrays", refuse)
 
 
@@ -138,15 +139,17 @@ def test_train_out_in_a_data_folder_is_refused_before_training(cli, sample, monk
     assert digests(sample) == before
 
 
-@pytest.mark.parametrize("reader", ["minet_ref.predict", "sodbench.demo.baselines"])
-def test_model_input_readers_share_the_map_readers_guards(tmp_path, reader):
-    """The images a model or a baseline reads get the guards of the map reader: a FIFO is
-    refused without waiting for a writer, a damaged file is one line naming it."""
+@pytest.mark.parametrize("module, reader", [("sodbench.folders.images", "read_image"),
+                                            ("sodbench.demo.baselines", "read_rgb8")])
+def test_model_input_readers_share_the_map_readers_guards(tmp_path, module, reader):
+    """The images a model (read_image) or a baseline (read_rgb8) reads get the guards of the
+    map reader: a FIFO is refused without waiting for a writer, a damaged file is one line
+    naming it."""
     import importlib
 
     from sodbench.errors import SodbenchError
 
-    read_image = importlib.import_module(reader).read_image
+    read_image = getattr(importlib.import_module(module), reader)
     fifo = tmp_path / "In_1.png"
     os.mkfifo(fifo)
     with pytest.raises(SodbenchError, match=r"In_1.png: cannot read \(is a FIFO"):
