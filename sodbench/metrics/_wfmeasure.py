@@ -32,6 +32,9 @@ def gaussian_kernel_1d(size: int = KERNEL_SIZE, sigma: float = 5.0) -> np.ndarra
     return h / h.sum()
 
 
+_KERNEL = gaussian_kernel_1d()  # made once: per image it cost a tenth of the blur
+
+
 def weighted_fmeasure(pred, gt, *, beta2: float = 1.0, batch: bool = False) -> np.ndarray:
     """Per-image weighted F-measure ``(1 + beta2) R^w P^w / (R^w + beta2 P^w)``.
 
@@ -153,9 +156,8 @@ def score(pred: np.ndarray, ctx: Context, *, beta2: float = 1.0) -> float:
     fp = float(np.einsum("i,i->", flat, ctx.weight))  # not BLAS: its threads spin
     spread = flat.take(ctx.nearest)
     np.subtract(1, spread, out=spread)
-    kernel = gaussian_kernel_1d()
-    blurred = ndimage.correlate1d(spread, kernel, axis=0, mode="constant")
-    blurred = ndimage.correlate1d(blurred, kernel, axis=1, mode="constant")
+    blurred = ndimage.correlate1d(spread, _KERNEL, axis=0, mode="constant")
+    blurred = ndimage.correlate1d(blurred, _KERNEL, axis=1, mode="constant")
     fg_error_map = 1 - pred[ctx.box][ctx.inside]
     fg_error = np.minimum(blurred[ctx.inside], fg_error_map).sum()
     tp = ctx.fg - fg_error
