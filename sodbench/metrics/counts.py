@@ -1,4 +1,4 @@
-"""Confusion counts of binarised maps: at 256 thresholds, at the adaptive threshold, at 0.5.
+"""The per-pixel backend of the confusion counts: at 256 thresholds, adaptive, at one threshold.
 
 Every curve metric (precision, recall, F, E, IoU, Dice) is a function of these counts, so one
 histogram pass over a whole batch serves them all (PySODMetrics ``FmeasureV2``, fmeasurev2.py,
@@ -13,6 +13,11 @@ from typing import NamedTuple
 import numpy as np
 
 from sodbench.metrics.validate import image_mean
+
+__all__ = [
+    "LEVELS", "Counts", "adaptive_threshold", "binary_counts", "counts_from_bins", "curve_bins",
+    "divide", "matlab_levels", "matlab_thresholds", "threshold_counts", "uint8_levels",
+]
 
 LEVELS = 256
 

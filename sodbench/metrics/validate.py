@@ -1,9 +1,10 @@
-"""Input conversion shared by every metric: dtype rules, validation and normalisation.
+"""Step one of every metric, validation: dtype rules, shape rules and normalisation.
 
 Everything is expressed in Matlab's ``im2double`` space: uint8 is divided by 255, uint16 by
 65535, bool becomes 0/1 and floats must already lie in [0, 1]. Anything else is refused with a
-one-line :class:`~sodbench.errors.SodbenchError` instead of being silently rescaled (spec
-sec. 7, pitfall 1: a float GT in {0, 1} fed to ``gt > 128`` becomes empty without a warning);
+one-line :class:`~sodbench.errors.SodbenchError` instead of being silently rescaled (a float GT
+in {0, 1} fed to ``gt > 128`` would become empty without a warning; docs/metrics.md, "Input
+rules");
 for the same reason a GT image with non-zero pixels that the threshold empties is refused
 unless the caller accepts it (``allow_emptied_gt``). A 3-D array is a batch only when the
 caller says ``batch=True`` (:func:`as_batch`).
@@ -16,6 +17,12 @@ import numpy as np
 from sodbench.errors import SodbenchError
 
 #: Matlab ``eps``; PySODMetrics' ``EPS`` (``py_sod_metrics/utils.py``).
+__all__ = [
+    "EPS", "GT_THRESHOLD_U8", "as_batch", "binarize_gt", "check_emeasure_size", "check_map",
+    "check_pair", "emptied_gt_problem", "emptied_images", "gt_threshold", "im2double",
+    "image_mean", "minmax", "prepare", "to_double",
+]
+
 EPS = np.spacing(1)
 
 #: Default GT rule of PySODMetrics and Fan's toolbox: ``gt > 128`` on 0..255.
