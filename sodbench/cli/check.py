@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import click
 
+from sodbench.cli.flags import flags_named
 from sodbench.errors import SodbenchError
 from sodbench.folders.results import load_results
 from sodbench.reports import check
+
+#: The library's arguments -> the flags that set them.
+FLAGS = {"metrics": "--metrics"}
+#: How to fix a partial evaluation: eval's flag.
+PHRASES = {'on_missing="skip"': "--on-missing skip"}
 
 
 @click.command()
@@ -23,17 +29,18 @@ from sodbench.reports import check
 def command(results, baseline, atol, rtol, metrics):
     """Compare RESULTS.json with --baseline: exit 0 within tolerance, 1 on drift, 2 on bad input.
 
-    Entries must pair up, use the same metric profile and have scored the same images
+    Entries must pair up, use the same metric conventions and have scored the same images
     (count and names), or the check stops with exit 2 and says what differs.
     """
     atol, rtol = check.check_tolerance(atol, "--atol"), check.check_tolerance(rtol, "--rtol")
     chosen = [name for name in metrics.split(",") if name.strip()] if metrics else None
     if metrics is not None and not chosen:
         raise SodbenchError(f"--metrics {metrics!r}: names no metric (e.g. MAE,Sm,wF)")
-    drift, compared = check.compare(
-        load_results(results), load_results(baseline), atol=atol, rtol=rtol,
-        metrics=chosen, labels=(results, baseline),
-    )
+    with flags_named(FLAGS, PHRASES):
+        drift, compared = check.compare(
+            load_results(results), load_results(baseline), atol=atol, rtol=rtol,
+            metrics=chosen, labels=(results, baseline),
+        )
     rule = f"atol={atol:g}, rtol={rtol:g}"
     if drift.empty:
         click.echo(f"ok: {compared} values within {rule} of {baseline}")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 
+from sodbench.cli.flags import flags_named
 from sodbench.folders.outputs import OutputPlan
 from sodbench.reports import plots
+
+#: The library's arguments -> flags (``metrics``: eval's, which decides whether curves exist).
+FLAGS = {"metrics": "--metrics"}
 
 
 @click.command()
@@ -23,7 +27,8 @@ def command(results, kind, out, csv, highlight):
     plan = OutputPlan()
     plan.add_input(results, f"RESULTS {results}")
     plots.plan_outputs(plan, out, csv, what=("--out", "--csv"))
-    figure, table = plots.save_plot(results, kind, out, csv=csv, highlight=highlight)
+    with flags_named(FLAGS):
+        figure, table = plots.save_plot(results, kind, out, csv=csv, highlight=highlight)
     click.echo(figure)
     if table is not None:
         click.echo(table)

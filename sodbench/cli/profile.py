@@ -8,13 +8,19 @@ import time
 
 import click
 
+from sodbench.cli.flags import flags_named
 from sodbench.errors import SodbenchError
 from sodbench.folders.outputs import OutputPlan
-from sodbench.profiling.guard import parse_input_shape
+from sodbench.profiling.guard import TRACEBACK_HINT, parse_input_shape
 
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 #: Seconds after which a run starts printing its steps.
 PROGRESS_AFTER = 5.0
+#: The arguments of :func:`sodbench.profile` -> this command's flags.
+FLAGS = {"input_shape": "--input", "batch_sizes": "--batch", "device": "--device",
+         "threads": "--threads", "warmup": "--warmup", "iters": "--iters",
+         "rounds": "--rounds", "protocol": "--protocol", "backends": "--backend", "amp": "--amp"}
+PHRASES = {TRACEBACK_HINT: "run with --debug for the model's traceback"}
 
 
 def _plan(target: str, weights: str | None, json_path: str | None) -> None:
@@ -70,6 +76,24 @@ class _Progress:
             self.shown, self.pending = False, None
 
 
+def _model(target: str, weights: str | None):
+    """The model TARGET names; the built-in names are built here, where minet_ref may be
+    imported (profiling stands beside it)."""
+    from sodbench.profiling.loading import load_target
+
+    def minet():
+        try:
+            import minet_ref
+        except ImportError as error:
+            raise SodbenchError("built-in model 'minet' needs the minet_ref package") from error
+        return minet_ref.create_model("minet", weights=weights)
+
+    builtins = {"minet": minet}
+    if weights is not None and target not in builtins:
+        raise SodbenchError(f"--weights applies only to built-in models ({', '.join(builtins)})")
+    return load_target(target, builtins)
+
+
 def _integers(text: str | None, option: str) -> list[int] | None:
     if text is None:
         return None
@@ -118,7 +142,7 @@ def command(target, input_shape, device, batch, threads, warmup, iters, rounds, 
     path/to/file.py:Name, or a built-in model (minet). A run longer than a few seconds prints
     its steps on stderr.
     """
-    shape = parse_input_shape(input_shape)
+    shape = parse_input_shape(input_shape, "--input")
     batch_sizes = _integers(batch, "--batch")
     names = [n.strip() for item in backends for n in item.split(",") if n.strip()] or ["eager"]
     _plan(target, weights, json_path)
@@ -129,15 +153,14 @@ def command(target, input_shape, device, batch, threads, warmup, iters, rounds, 
             "sodbench profile needs PyTorch, which is not installed: pip install sodbench[torch]"
         ) from error
     from sodbench.profiling import dump_profile, profile
-    from sodbench.profiling.loading import load_target
     from sodbench.profiling.report import format_record
 
     if protocol == "minet-fps" and device == "cpu" and batch_sizes is None and iters != 0:
         click.echo("note: minet-fps runs 100 calls at batch 300; on a CPU that takes tens of "
                    "minutes and several GB (shorten it with --batch/--iters/--warmup)", err=True)
-    with _Progress(0 if progress else PROGRESS_AFTER) as say:
+    with _Progress(0 if progress else PROGRESS_AFTER) as say, flags_named(FLAGS, PHRASES):
         say(f"loading {target}")
-        model = load_target(target, weights=weights)
+        model = _model(target, weights)
         record = profile(model, shape, device=device, batch_sizes=batch_sizes, threads=threads,
                          warmup=warmup, iters=iters, rounds=rounds, protocol=protocol,
                          backends=names, amp=amp, external=not no_external, name=target,

@@ -6,10 +6,17 @@ from pathlib import Path
 
 import click
 
+from sodbench.cli.flags import flags_named
 from sodbench.errors import SodbenchError
 from sodbench.folders.outputs import OutputPlan, atomic_write
 from sodbench.folders.results import load_results
 from sodbench.reports import leaderboards, tables
+
+#: The library's arguments -> this command's flags (and eval's, for how to re-evaluate).
+FLAGS = {"leaderboard": "--leaderboard", "allow_partial": "--allow-partial",
+         "allow_other_conventions": "--allow-other-conventions", "columns": "--columns",
+         "flops": "--flops", "fmt": "--format", "digits": "--digits", "highlight": "--highlight",
+         "conventions": "--conventions"}
 
 
 def _profile_specs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -25,14 +32,23 @@ def _profile_specs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _profiles(specs: list[tuple[str, str]]) -> dict[str, dict]:
+def _phrases() -> dict[str, str]:
+    """Library wording -> this command's (a Python call -> the command or flag that does it)."""
+    from sodbench.profiling.record import WRITE_HINT
+
+    return {WRITE_HINT: "write the record with `sodbench profile --json`",
+            tables.PROFILE_UNDER_ROW_NAME: "give the row's name as METHOD in --profile-json "
+                                           "METHOD=P.json"}
+
+
+def _profiles(specs: list[tuple[str, str]]) -> dict:
     """(method, path) pairs -> method name -> profile record (the record's model by default)."""
     from sodbench.profiling.record import load_profile
 
     records = {}
     for method, path in specs:
         record = load_profile(path)
-        name = method or str(record.get("model"))
+        name = method or str(record.model)
         if name in records:
             raise SodbenchError(f"--profile-json {path}: a second profile for {name!r}; give "
                                 "one profile per method")
@@ -63,9 +79,11 @@ def _plan(results, specs, leaderboard, out) -> None:
 @click.option("--allow-partial", is_flag=True,
               help="With --leaderboard: show results not scored on all of its test images "
                    "(marked †, not comparable) instead of refusing them.")
-@click.option("--allow-other-profile", is_flag=True,
+@click.option("--allow-other-conventions", "--allow-other-profile", "allow_other_conventions",
+              is_flag=True,
               help="With --leaderboard: show results scored under other metric conventions "
-                   "than its rows (marked †, not comparable) instead of refusing them.")
+                   "than its rows (marked †, not comparable) instead of refusing them "
+                   "(--allow-other-profile: its former name).")
 @click.option("--format", "fmt", type=click.Choice(tables.FORMATS),
               help="Output format (default: from --out's suffix, else md).")
 @click.option("--digits", default=4, show_default=True, help="Decimals of metric values.")
@@ -78,29 +96,32 @@ def _plan(results, specs, leaderboard, out) -> None:
               help="FLOPs (G) column: paper-compatible MACs (as the MINet paper), MACs, "
                    "or FLOPs = 2 x MACs.")
 @click.option("--out", help="Write here (atomically) instead of stdout.")
-def command(results, profile_json, leaderboard, allow_partial, allow_other_profile, fmt, digits,
-            highlight, columns, flops, out):
+def command(results, profile_json, leaderboard, allow_partial, allow_other_conventions, fmt,
+            digits, highlight, columns, flops, out):
     """Render RESULTS.json (from `sodbench eval --json`) as a Markdown/LaTeX/CSV/HTML table."""
     if results is None and leaderboard is None:
         raise click.UsageError("give RESULTS.json, --leaderboard NAME, or both")
     for flag, given in (("--allow-partial", allow_partial),
-                        ("--allow-other-profile", allow_other_profile)):
+                        ("--allow-other-conventions", allow_other_conventions)):
         if given and not (results and leaderboard):
             raise SodbenchError(f"{flag}: only means something with RESULTS and "
                                 "--leaderboard (results rows beside published ones)")
+    chosen = None if columns is None else [name for name in columns.split(",") if name.strip()]
+    if chosen == []:
+        raise SodbenchError("--columns names no column (e.g. MAE,Sm,wF,Param)")
     specs = _profile_specs(profile_json)
     if out:
         _plan(results, specs, leaderboard, out)
-    document = load_results(results) if results else None
-    board = leaderboards.load(leaderboard) if leaderboard else None
-    table = tables.build_table(
-        document, profiles=_profiles(specs), leaderboard=board, flops=flops,
-        columns=None if columns is None else [name for name in columns.split(",")
-                                              if name.strip()],
-        allow_partial=allow_partial, allow_other_profile=allow_other_profile,
-    )
-    fmt = fmt or (tables.format_for_path(out) if out else None) or "md"
-    text = tables.render(table, fmt, digits=digits, highlight=highlight)
+    with flags_named(FLAGS, _phrases()):
+        document = load_results(results) if results else None
+        board = leaderboards.load(leaderboard) if leaderboard else None
+        table = tables.build_table(
+            document, profiles=_profiles(specs), leaderboard=board, flops=flops,
+            columns=chosen, allow_partial=allow_partial,
+            allow_other_conventions=allow_other_conventions,
+        )
+        fmt = fmt or (tables.format_for_path(out) if out else None) or "md"
+        text = tables.render(table, fmt, digits=digits, highlight=highlight)
     if out:
         atomic_write(out, text)
         click.echo(out)

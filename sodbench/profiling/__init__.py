@@ -1,8 +1,9 @@
 """Model profiling: parameters, MACs/FLOPs and speed under a stated protocol.
 
-``sodbench.profile(model, input_shape=...)`` returns the record described in
-:mod:`sodbench.profiling.record`; :mod:`sodbench.profiling.backends` runs a model through
-TorchScript or ONNX Runtime with an equivalence check. See ``docs/profile.md``.
+``sodbench.profile(model, input_shape=...)`` returns a :class:`ProfileRecord`, a dataclass
+described with its JSON file in :mod:`sodbench.profiling.record`;
+:mod:`sodbench.profiling.backends` runs a model through TorchScript or ONNX Runtime with an
+equivalence check. See ``docs/profile.md``.
 
 Profiling needs PyTorch (``pip install sodbench[torch]``); reading and writing records does
 not, so ``sodbench table --profile-json`` works on a machine without torch.
@@ -11,9 +12,9 @@ not, so ``sodbench table --profile-json`` works on a machine without torch.
 from __future__ import annotations
 
 from sodbench.errors import SodbenchError
-from sodbench.profiling.record import dump_profile, load_profile
+from sodbench.profiling.record import ProfileRecord, dump_profile, load_profile
 
-__all__ = ["profile", "dump_profile", "load_profile"]
+__all__ = ["ProfileRecord", "profile", "dump_profile", "load_profile"]
 
 
 def __getattr__(name: str):

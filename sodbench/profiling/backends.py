@@ -76,7 +76,7 @@ def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
         axes[name] = {d: f"{name}_dim{d}" for d in range(rank)}
     buffer = io.BytesIO()
     # dynamo=False: the torch.export exporter took over 13 min on the official MINet graph
-    # (profiling.md section 5); the legacy exporter's deprecation notices are silenced.
+    # (docs/profile.md, "Backends"); the legacy exporter's deprecation notices are silenced.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
         warnings.filterwarnings("ignore", message="You are using the legacy TorchScript-based")
@@ -105,7 +105,7 @@ def _onnxruntime(model: nn.Module, example: torch.Tensor, threads: int | None) -
     if example.device.type == "cuda":
         if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
             raise SodbenchError(
-                "backend onnxruntime on --device cuda needs onnxruntime-gpu "
+                "backend onnxruntime on device=cuda needs onnxruntime-gpu "
                 "(CUDAExecutionProvider is not available)"
             )
         providers.insert(0, "CUDAExecutionProvider")
@@ -156,7 +156,7 @@ def prepare_backend(
         raise
     except Exception as error:  # tracing and session creation raise many unrelated types
         raise SodbenchError(f"backend {backend} could not be prepared: {describe_error(error)}; "
-                            "leave it out of --backend") from error
+                            "leave it out of backends=") from error
 
 
 def max_abs_difference(reference, outputs) -> float:

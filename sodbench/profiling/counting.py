@@ -5,8 +5,8 @@ dispatch-level, so functional calls such as ``F.interpolate`` are seen), extende
 per-element formulas for the element-wise operators that it counts as zero, and with a record
 of every operator that still counts zero so that nothing is dropped silently. Conventions, and
 why every published tool gives a different total, are in ``docs/profile.md``; the per-operator
-rules of fvcore, thop and the 2020 thop release that MINet's paper used are reproduced from the
-research note ``profiling.md`` section 2.1.
+rules of fvcore, thop and the 2020 thop release that MINet's paper used are in its table "How
+the usual tools count, operator by operator".
 """
 
 from __future__ import annotations

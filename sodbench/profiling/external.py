@@ -3,7 +3,8 @@
 Neither is a dependency (fvcore relies on deprecated TorchScript tracing, thop 0.1.1 is
 unmaintained and leaves ``total_ops``/``total_params`` buffers on the model it profiles), so
 both run on a deep copy of the model and are reported only as cross-references, each with the
-total that our own breakdown predicts for its per-operator rules (profiling.md section 2.1).
+total that our own breakdown predicts for its per-operator rules (docs/profile.md, "How the
+usual tools count, operator by operator").
 """
 
 from __future__ import annotations

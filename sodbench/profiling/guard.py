@@ -6,7 +6,7 @@
   (:func:`check_fits`), since on Linux an over-committed allocation is not refused but
   killed later; an allocation that fails all the same becomes one line (:func:`memory_errors`).
 - An exception raised by the model itself: reported as the model's, naming its last frame,
-  with the original chained for ``--debug`` (:func:`forward_errors`).
+  with the original chained as its cause (:func:`forward_errors`).
 
 Nothing here imports torch, so the command line can check its options before loading it.
 """
@@ -25,9 +25,12 @@ from pathlib import Path
 
 from sodbench.errors import SodbenchError
 
-__all__ = ["available_memory", "check_fits", "check_input_shape", "describe_error", "float32_bytes",
-           "format_shape", "forward_errors", "memory_errors", "model_frame", "parse_input_shape"]
+__all__ = ["TRACEBACK_HINT", "available_memory", "check_fits", "check_input_shape",
+           "describe_error", "float32_bytes", "format_shape", "forward_errors", "memory_errors",
+           "model_frame", "parse_input_shape"]
 
+#: Where the model's own traceback is, for the message of an exception it raised.
+TRACEBACK_HINT = "the model's traceback is the cause of this error"
 _SHAPE = re.compile(r"[0-9]+(?:[xX][0-9]+){3}", re.ASCII)
 _OUT_OF_MEMORY = re.compile(r"out of memory|can't allocate memory|cannot allocate memory|"
                             r"not enough memory", re.IGNORECASE)
@@ -38,10 +41,11 @@ def format_shape(shape: Sequence[int]) -> str:
     return "x".join(str(int(n)) for n in shape)
 
 
-def parse_input_shape(text: str, option: str = "--input") -> tuple[int, int, int, int]:
+def parse_input_shape(text: str, option: str = "input_shape") -> tuple[int, int, int, int]:
     """``"1x3x368x368"`` -> ``(1, 3, 368, 368)``; anything else is a one-line SodbenchError.
 
-    Only ASCII digits are read (``int`` would also take ``"１"``, ``"+3"`` and ``"3_000"``).
+    ``option`` names the text in the message (the command line passes its flag). Only ASCII
+    digits are read (``int`` would also take ``"１"``, ``"+3"`` and ``"3_000"``).
     """
     stripped = text.strip()
     if _SHAPE.fullmatch(stripped):
@@ -117,7 +121,7 @@ def float32_bytes(shape: Sequence[int]) -> int:
 
 
 def describe_error(error: BaseException) -> str:
-    """``TYPE: first line of the message`` (the rest of a long message stays in --debug)."""
+    """``TYPE: first line of the message`` (the rest stays in the chained exception)."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
@@ -162,9 +166,9 @@ def forward_errors(name: str, shape: Sequence[int], *,
 
     A SodbenchError passes unchanged; running out of memory says so and how to ask for less;
     anything else becomes ``NAME's forward raised TYPE: first line at input ... (file:line;
-    run with --debug ...)``, chained to the model's exception so ``--debug`` shows its
-    traceback down to the model's own line. With ``backend`` (not eager), the failure is that
-    backend's running of the model.
+    the model's traceback is the cause ...)``, chained to the model's exception, whose
+    traceback runs down to the model's own line (the command line shows it with ``--debug``).
+    With ``backend`` (not eager), the failure is that backend's running of the model.
     """
     try:
         yield
@@ -175,13 +179,13 @@ def forward_errors(name: str, shape: Sequence[int], *,
         if _is_out_of_memory(error):
             raise SodbenchError(
                 f"out of memory running {name} at input {text}: {describe_error(error)}; "
-                "choose a smaller input or batch (--input, --batch)") from error
+                "choose a smaller input or batch (input_shape=, batch_sizes=)") from error
         if backend is not None:
             raise SodbenchError(
                 f"backend {backend} raised {describe_error(error)} running {name} at input "
-                f"{text}; leave it out of --backend") from error
+                f"{text}; leave it out of backends=") from error
         frame = model_frame(error)
         where = f"{Path(frame.filename).name}:{frame.lineno}; " if frame else ""
         raise SodbenchError(
-            f"{name}'s forward raised {describe_error(error)} at input {text} ({where}run "
-            "with --debug for the model's traceback)") from error
+            f"{name}'s forward raised {describe_error(error)} at input {text} ({where}"
+            f"{TRACEBACK_HINT})") from error

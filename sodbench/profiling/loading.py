@@ -2,9 +2,10 @@
 
 TARGET is one of ``package.module:callable`` (imported with the current folder first on
 ``sys.path``, as ``python -m`` does), ``path/to/file.py:Name`` (loaded from the file, its folder
-on ``sys.path`` while it loads), or a built-in name (``minet``: the reference MINet of
-``minet_ref``). The named object may be a module instance, a class or a function; classes and
-functions are called without arguments.
+on ``sys.path`` while it loads), or a built-in name that the caller maps to a model (the command
+line maps ``minet`` to the reference MINet of ``minet_ref``, which profiling, standing beside
+it, does not import). The named object may be a module instance, a class or a function; classes
+and functions are called without arguments.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from torch import nn
@@ -20,16 +22,7 @@ from torch import nn
 from sodbench.errors import SodbenchError
 from sodbench.profiling.guard import describe_error
 
-BUILTINS = ("minet",)
-_FORMS = "`package.module:callable`, `path/to/file.py:Name` or a built-in name (minet)"
-
-
-def _builtin(name: str, weights: str | None) -> nn.Module:
-    try:
-        import minet_ref
-    except ImportError as error:
-        raise SodbenchError(f"built-in model {name!r} needs the minet_ref package") from error
-    return minet_ref.create_model(name, weights=weights)
+__all__ = ["load_target"]
 
 
 def _load_file(path: Path):
@@ -91,18 +84,22 @@ def _instantiate(obj, target: str) -> nn.Module:
     return obj
 
 
-def load_target(target: str, *, weights: str | None = None) -> nn.Module:
+def load_target(
+    target: str, builtins: Mapping[str, Callable[[], nn.Module]] | None = None
+) -> nn.Module:
     """The ``nn.Module`` that ``target`` names (see the module docstring for the forms).
 
-    ``weights`` applies to built-in names only (``minet_ref.create_model(weights=...)``).
+    ``builtins`` maps built-in names to functions that build their model.
     """
-    if target in BUILTINS:
-        return _builtin(target, weights)
-    if weights is not None:
-        raise SodbenchError("--weights applies only to built-in models (minet)")
+    builtins = builtins or {}
+    if target in builtins:
+        return builtins[target]()
     source, sep, attribute = target.rpartition(":")
     if not sep or not source or not attribute:
-        raise SodbenchError(f"TARGET {target!r} is not {_FORMS}")
+        forms = ["`package.module:callable`", "`path/to/file.py:Name`"]
+        if builtins:
+            forms.append(f"a built-in name ({', '.join(builtins)})")
+        raise SodbenchError(f"TARGET {target!r} is not {', '.join(forms[:-1])} or {forms[-1]}")
     if source.endswith(".py"):
         module = _load_file(Path(source))
     else:

@@ -11,6 +11,7 @@ from torch import nn
 from sodbench.errors import SodbenchError
 from sodbench.profiling.backends import BACKENDS, check_equivalence, prepare_backend
 from sodbench.profiling.counting import count_complexity, count_parameters
+from sodbench.profiling.environment import environment
 from sodbench.profiling.external import external_counters
 from sodbench.profiling.guard import (
     check_fits,
@@ -20,7 +21,16 @@ from sodbench.profiling.guard import (
     forward_errors,
     memory_errors,
 )
-from sodbench.profiling.record import FORMAT, SCHEMA, environment
+from sodbench.profiling.record import (
+    CounterTotal,
+    ModuleCount,
+    OperatorCount,
+    ParamCount,
+    ProfileRecord,
+    Protocol,
+    SpeedRow,
+    UncountedOp,
+)
 from sodbench.profiling.report import plural
 from sodbench.profiling.threads import choose_threads
 from sodbench.profiling.timing import (
@@ -34,7 +44,7 @@ from sodbench.profiling.timing import (
 #: Default warm-up and timed calls of the latency and throughput protocols.
 DEFAULT_WARMUP = 10
 DEFAULT_ITERS = 50
-_SMALLER = "choose a smaller input or batch (--input, --batch)"
+_SMALLER = "choose a smaller input or batch (input_shape=, batch_sizes=)"
 
 COUNTS = {
     "macs": "multiply-accumulates of conv, linear and matmul ops (torch FlopCounterMode / 2); "
@@ -53,11 +63,11 @@ def _device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError as error:
-        raise SodbenchError(f"--device must be cpu or cuda (got {name!r})") from error
+        raise SodbenchError(f"device={name!r}: must be cpu or cuda") from error
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise SodbenchError("--device cuda requested but torch.cuda.is_available() is False")
+        raise SodbenchError("device=cuda requested but torch.cuda.is_available() is False")
     if device.type not in ("cpu", "cuda"):
-        raise SodbenchError(f"--device must be cpu or cuda (got {name!r})")
+        raise SodbenchError(f"device={name!r}: must be cpu or cuda")
     return device
 
 
@@ -69,7 +79,7 @@ def _check_options(protocol, backends, amp, device) -> None:
         raise SodbenchError(f"unknown backend {unknown[0]!r}; choose from {', '.join(BACKENDS)}")
     # A frozen TorchScript graph and ONNX Runtime ignore torch.autocast, so AMP is eager-only.
     if amp and (device.type != "cuda" or backends != ["eager"]):
-        raise SodbenchError("--amp needs --device cuda and only the eager backend")
+        raise SodbenchError("amp=True needs device=cuda and only the eager backend")
 
 
 def _on_device(model: nn.Module, device: torch.device) -> nn.Module:
@@ -170,7 +180,7 @@ def profile(
     name: str | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
-) -> dict:
+) -> ProfileRecord:
     """Parameters, MACs/FLOPs (per image, at batch 1) and speed of ``model``, as one record.
 
     Parameters
@@ -217,8 +227,8 @@ def profile(
 
     Returns
     -------
-    dict
-        The record described in :mod:`sodbench.profiling.record`.
+    ProfileRecord
+        See :mod:`sodbench.profiling.record`; :func:`sodbench.profiling.dump_profile` writes it.
 
     Raises
     ------
@@ -234,7 +244,7 @@ def profile(
     minet = protocol == "minet-fps"
     batch_sizes = list(batch_sizes or [MINET_FPS["batch"] if minet else input_shape[0]])
     if any(b < 1 for b in batch_sizes):
-        raise SodbenchError(f"batch sizes must be >= 1 (got {batch_sizes})")
+        raise SodbenchError(f"batch_sizes={batch_sizes}: each must be 1 or more")
     warmup = (MINET_FPS["warmup"] if minet else DEFAULT_WARMUP) if warmup is None else warmup
     iters = (MINET_FPS["iters"] if minet else DEFAULT_ITERS) if iters is None else iters
     image_shape = input_shape[1:]
@@ -271,26 +281,23 @@ def profile(
     say("done")
     env["threads_chosen"] = chosen_by
     env["cudnn_benchmark"] = cudnn_benchmark or minet
-    return {
-        "format": FORMAT,
-        "schema": SCHEMA,
-        "model": name,
-        "input_shape": [1, *image_shape],
-        "params": count_parameters(model),
-        "macs": counts["macs"],
-        "flops": counts["flops"],
-        "paper_compatible_macs": counts["paper_compatible_macs"],
-        "counters": _counters(counts, extra),
-        "by_operator": counts["by_operator"],
-        "by_module": counts["by_module"],
-        "uncounted_ops": counts["uncounted_ops"],
-        "elements": {key: counts[key] for key in
-                     ("bias_elements", "batch_norm_elements", "bilinear_output_elements")},
-        "speed": speed,
-        "protocol": {"name": protocol, "batch_sizes": batch_sizes, "warmup": warmup,
-                     "iters": iters, "rounds": rounds, "backends": backends,
-                     "per_image": "complexity counted at batch 1",
-                     "input": f"torch.randn, seed {seed}, already on the device"},
-        "environment": env,
-    }
-
+    return ProfileRecord(
+        model=name,
+        input_shape=[1, *image_shape],
+        params=ParamCount(**count_parameters(model)),
+        macs=counts["macs"],
+        flops=counts["flops"],
+        paper_compatible_macs=counts["paper_compatible_macs"],
+        counters={key: CounterTotal(**entry) for key, entry in _counters(counts, extra).items()},
+        by_operator={op: OperatorCount(**row) for op, row in counts["by_operator"].items()},
+        by_module={child: ModuleCount(**row) for child, row in counts["by_module"].items()},
+        uncounted_ops=[UncountedOp(**op) for op in counts["uncounted_ops"]],
+        elements={key: counts[key] for key in
+                  ("bias_elements", "batch_norm_elements", "bilinear_output_elements")},
+        speed=[SpeedRow(**row) for row in speed],
+        protocol=Protocol(name=protocol, batch_sizes=batch_sizes, warmup=warmup, iters=iters,
+                          rounds=rounds, backends=backends,
+                          per_image="complexity counted at batch 1",
+                          input=f"torch.randn, seed {seed}, already on the device"),
+        environment=env,
+    )

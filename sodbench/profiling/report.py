@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+from sodbench.profiling.record import ProfileRecord
+
+__all__ = ["format_record", "plural"]
+
 _LABELS = (
     ("macs", "MACs"),
     ("flops", "FLOPs"),
@@ -32,45 +36,44 @@ def _scaled(value: int) -> str:
     return ""
 
 
-def _counter_lines(record: dict) -> list[str]:
+def _counter_lines(record: ProfileRecord) -> list[str]:
     width = max(len(label) for _, label in _LABELS)
     lines = []
     for key, label in _LABELS:
-        entry = record["counters"].get(key)
+        entry = record.counters.get(key)
         if entry is None:
             continue
-        if entry["value"] is None:
-            lines.append(f"{label:<{width}}  (skipped: {entry['skipped']})")
+        if entry.value is None:
+            lines.append(f"{label:<{width}}  (skipped: {entry.skipped})")
             continue
-        value = entry["value"]
         note = ""
-        if "explained" in entry:
-            note = " [= our breakdown under its rules]" if entry["explained"] else (
-                f" [our breakdown predicts {entry['expected_from_breakdown']:,}]")
-        lines.append(f"{label:<{width}}  {value:>15,}{_scaled(value)}{note}")
-        lines += textwrap.wrap(entry["counts"], 100, initial_indent=" " * (width + 4),
+        if entry.explained is not None:
+            note = " [= our breakdown under its rules]" if entry.explained else (
+                f" [our breakdown predicts {entry.expected_from_breakdown:,}]")
+        lines.append(f"{label:<{width}}  {entry.value:>15,}{_scaled(entry.value)}{note}")
+        lines += textwrap.wrap(entry.counts, 100, initial_indent=" " * (width + 4),
                                subsequent_indent=" " * (width + 4))
     return lines
 
 
-def _operator_lines(record: dict) -> list[str]:
-    total = sum(row["flops"] for row in record["by_operator"].values()) or 1
-    rows = [[op, f"{r['calls']:,}", f"{r['output_elements']:,}", f"{r['flops']:,}",
-             f"{100 * r['flops'] / total:.1f}%"]
-            for op, r in sorted(record["by_operator"].items(), key=lambda kv: -kv[1]["flops"])]
+def _operator_lines(record: ProfileRecord) -> list[str]:
+    total = sum(count.flops for count in record.by_operator.values()) or 1
+    rows = [[op, f"{c.calls:,}", f"{c.output_elements:,}", f"{c.flops:,}",
+             f"{100 * c.flops / total:.1f}%"]
+            for op, c in sorted(record.by_operator.items(), key=lambda item: -item[1].flops)]
     return _table(["operator", "calls", "output elements", "FLOPs", "share"], rows)
 
 
-def _module_lines(record: dict) -> list[str]:
-    rows = [[name, f"{r['params']:,}", f"{r['macs']:,}", f"{r['flops']:,}",
-             f"{r['flops_with_elementwise']:,}"] for name, r in record["by_module"].items()]
+def _module_lines(record: ProfileRecord) -> list[str]:
+    rows = [[name, f"{c.params:,}", f"{c.macs:,}", f"{c.flops:,}",
+             f"{c.flops_with_elementwise:,}"] for name, c in record.by_module.items()]
     return _table(["module", "params", "MACs", "FLOPs", "FLOPs incl. element-wise"], rows)
 
 
-def _speed_lines(record: dict) -> list[str]:
-    rows = [[r["backend"], str(r["batch"]), r["protocol"], f"{r['median_ms']:.2f}",
-             f"{r['p90_ms']:.2f}", f"{r['mean_ms']:.2f}", f"{r['fps']:.2f}",
-             f"{r['max_abs_diff_vs_eager']:.1e}"] for r in record["speed"]]
+def _speed_lines(record: ProfileRecord) -> list[str]:
+    rows = [[r.backend, str(r.batch), r.protocol, f"{r.median_ms:.2f}", f"{r.p90_ms:.2f}",
+             f"{r.mean_ms:.2f}", f"{r.fps:.2f}", f"{r.max_abs_diff_vs_eager:.1e}"]
+            for r in record.speed]
     return _table(["backend", "batch", "protocol", "median ms", "p90 ms", "mean ms",
                    "images/s", "max|diff| vs eager"], rows)
 
@@ -80,24 +83,24 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _rounds(record: dict) -> str:
-    protocol = record["protocol"]
-    if protocol["name"] == "minet-fps":
+def _rounds(record: ProfileRecord) -> str:
+    protocol = record.protocol
+    if protocol.name == "minet-fps":
         return "warm-up calls timed and dropped, as FPS.py"
     # Fewer calls than rounds give fewer rounds; the rows keep the number run.
-    rounds = record["speed"][0].get("rounds", protocol["rounds"])
+    rounds = record.speed[0].rounds or protocol.rounds
     return f"in {plural(rounds, 'round')}, backends interleaved"
 
 
-def format_record(record: dict) -> str:
-    """The human-readable report of a profile record."""
-    params = record["params"]
-    env = record["environment"]
-    shape = "x".join(str(n) for n in record["input_shape"])
+def format_record(record: ProfileRecord) -> str:
+    """The human-readable report of a profile record made by :func:`sodbench.profile`."""
+    params = record.params
+    env = record.environment
+    shape = "x".join(str(n) for n in record.input_shape)
     lines = [
-        f"{record['model']}: complexity per image at input {shape} (eval mode)",
-        f"parameters  {params['total']:,}{_scaled(params['total'])}, "
-        f"trainable {params['trainable']:,}; buffers {params['buffers']:,} elements",
+        f"{record.model}: complexity per image at input {shape} (eval mode)",
+        f"parameters  {params.total:,}{_scaled(params.total)}, "
+        f"trainable {params.trainable:,}; buffers {params.buffers:,} elements",
         *_counter_lines(record),
         "",
         "per operator (FLOPs incl. element-wise):",
@@ -108,14 +111,14 @@ def format_record(record: dict) -> str:
         "",
         "counted as zero (never dropped silently):",
     ]
-    zero = record["uncounted_ops"]
-    lines += [f"  {z['op']} x{z['calls']:,} ({z['kind']})" for z in zero] or ["  none"]
-    protocol = record["protocol"]
-    if record["speed"]:
+    zero = [f"  {op.op} x{op.calls:,} ({op.kind})" for op in record.uncounted_ops]
+    lines += zero or ["  none"]
+    protocol = record.protocol
+    if record.speed:
         lines += [
             "",
-            f"speed: protocol {protocol['name']}, {protocol['warmup']} warm-up + "
-            f"{plural(protocol['iters'], 'timed call')} ({_rounds(record)}), "
+            f"speed: protocol {protocol.name}, {protocol.warmup} warm-up + "
+            f"{plural(protocol.iters, 'timed call')} ({_rounds(record)}), "
             f"device {env['device']} ({env['device_name']}), "
             f"{plural(env['threads'], 'thread')}, {env['dtype']}, torch {env['torch']}",
             *_speed_lines(record),

@@ -6,16 +6,16 @@ input that already lives on the device, after warm-up calls, with one timing per
 * ``latency`` / ``throughput``: ``warmup`` untimed calls per backend, then ``iters`` timed
   calls under ``torch.inference_mode``, split into ``rounds`` blocks; in each round every
   backend runs its block, in an order rotated from round to round, so that a burst of load
-  on a shared machine does not fall on one backend only (profiling.md section 5). The record
-  keeps the median, p90, mean and IQR of the per-call times and ``fps = batch / median``. A
-  batch-1 row is labelled latency, a larger batch throughput.
+  on a shared machine does not fall on one backend only (docs/profile.md, "Speed protocols").
+  The record keeps the median, p90, mean and IQR of the per-call times and
+  ``fps = batch / median``. A batch-1 row is labelled latency, a larger batch throughput.
 * ``minet-fps``: Kunye-Shen/MINet ``FPS.py``: a random 300 x 3 x 368 x 368 batch, 100 calls
   under ``torch.no_grad`` with ``cudnn.benchmark = True``, the first 21 dropped, and
   ``fps = batch / mean``. Batch and call counts can be overridden (the full protocol takes
   minutes on a CPU); the row then records what was run.
 
 On CUDA every call is bracketed by CUDA events and synchronised, so kernel launches are never
-mistaken for work (profiling.md section 5.2).
+mistaken for work (docs/profile.md, "Speed protocols").
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def fixed_threads(threads: int | None):
     previous = torch.get_num_threads()
     if threads is not None:
         if threads < 1:
-            raise SodbenchError(f"--threads must be >= 1 (got {threads})")
+            raise SodbenchError(f"threads={threads}: must be 1 or more")
         torch.set_num_threads(threads)
     try:
         yield torch.get_num_threads()
@@ -146,11 +146,13 @@ def measure(
     """
     progress = progress or (lambda line: None)
     if iters < 1 or warmup < 0:
-        raise SodbenchError(f"need --iters >= 1 and --warmup >= 0 (got {iters}, {warmup})")
+        raise SodbenchError(f"iters={iters}, warmup={warmup}: need 1 timed call or more and no "
+                            "negative warm-up")
     if protocol == "minet-fps":
         if iters <= warmup:
             raise SodbenchError(
-                f"minet-fps needs --iters > --warmup (calls dropped); got {iters} and {warmup}"
+                f"iters={iters}, warmup={warmup}: minet-fps drops the first warmup= of its "
+                "iters= calls, so it needs more calls than it drops"
             )
         rows = {}
         for name, run in runs.items():
@@ -159,7 +161,7 @@ def measure(
             rows[name] = _minet_fps(run, x, warmup=warmup, iters=iters, amp=amp)
         return rows
     if protocol not in PROTOCOLS:
-        raise SodbenchError(f"unknown --protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+        raise SodbenchError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
     names = list(runs)
     seconds = {name: [] for name in names}
     if warmup:

@@ -8,7 +8,7 @@ pass by silently comparing less than it should, or other things than it should. 
 they are checked, each with its own one-line message:
 
 1. a (dataset, method) pair on one side only (or no pair at all);
-2. different metric conventions (the entries' ``profile``);
+2. different metric conventions (the entries' ``conventions``);
 3. different coverage: the image count, the GT count or the set of scored image names
    (``counts.images_sha256``); an entry without that digest (written by sodbench 0.1.0) is
    refused, since its image set cannot be verified;
@@ -22,6 +22,7 @@ import math
 import pandas as pd
 
 from sodbench.errors import SodbenchError
+from sodbench.reports.entries import conventions_of
 from sodbench.reports.leaderboards import canonical_key
 
 __all__ = ["DRIFT_COLUMNS", "check_tolerance", "compare", "format_drift"]
@@ -46,12 +47,12 @@ def check_tolerance(value: float, name: str) -> float:
 
 def _by_pair(document: dict, side: str) -> dict[tuple[str, str], dict]:
     pairs: dict[tuple[str, str], dict] = {}
-    default_profile = document.get("provenance", {}).get("profile")
+    provenance = document.get("provenance", {})
     for entry in document["entries"]:
         pair = (str(entry["dataset"]), str(entry["method"]))
         if pair in pairs:
             raise SodbenchError(f"{side} lists ({pair[0]}, {pair[1]}) twice")
-        pairs[pair] = {**entry, "profile": entry.get("profile", default_profile)}
+        pairs[pair] = {**entry, "conventions": conventions_of(entry, provenance)}
     return pairs
 
 
@@ -68,22 +69,23 @@ def _same_pairs(new: dict, old: dict, labels: tuple[str, str]) -> None:
             f"only in {label}: {_describe(pairs)}" for label, pairs in one_sided))
     if not old:
         raise SodbenchError(f"{labels[0]} and {labels[1]} hold no (dataset, method) entries: "
-                            "nothing to compare; evaluate with `sodbench eval --json`")
+                            "nothing to compare; evaluate and write the results with "
+                            "dump_results (as `sodbench eval` does)")
 
 
 def _same_conventions(new: dict, old: dict, labels: tuple[str, str]) -> None:
     for side, pairs in zip(labels, (new, old), strict=True):
-        unknown = [pair for pair, entry in pairs.items() if not entry["profile"]]
+        unknown = [pair for pair, entry in pairs.items() if not entry["conventions"]]
         if unknown:
-            raise SodbenchError(f"{side} records no metric profile for {_describe(unknown)}; "
-                                "re-create it with `sodbench eval --json`")
-    differ = [f"({pair[0]}, {pair[1]}) {labels[0]} {new[pair]['profile']}, "
-              f"{labels[1]} {old[pair]['profile']}"
-              for pair in sorted(old) if new[pair]["profile"] != old[pair]["profile"]]
+            raise SodbenchError(f"{side} records no metric conventions for "
+                                f"{_describe(unknown)}; re-create it with this sodbench version")
+    differ = [f"({pair[0]}, {pair[1]}) {labels[0]} {new[pair]['conventions']}, "
+              f"{labels[1]} {old[pair]['conventions']}"
+              for pair in sorted(old) if new[pair]["conventions"] != old[pair]["conventions"]]
     if differ:
         raise SodbenchError(
-            "metric conventions differ (--profile): " + "; ".join(differ) + "; values scored "
-            f"under different conventions are not comparable: evaluate with the profile of "
+            "metric conventions differ: " + "; ".join(differ) + "; values scored under "
+            f"different conventions are not comparable: evaluate with the conventions of "
             f"{labels[1]} or re-create it"
         )
 
@@ -108,7 +110,7 @@ def _same_coverage(new: dict, old: dict, labels: tuple[str, str]) -> None:
                                                                     _coverage(old[pair]))
         where = f"({pair[0]}, {pair[1]})"
         if (n_new, gt_new) != (n_old, gt_old):
-            fix = ("re-run without --on-missing skip" if n_new < gt_new else
+            fix = ('re-run without on_missing="skip"' if n_new < gt_new else
                    "evaluate the baseline's GT folder")
             raise SodbenchError(
                 f"{where}: {labels[0]} scored {n_new} of {gt_new} images, {labels[1]} "
@@ -131,7 +133,7 @@ def _same_metric_sets(new: dict, old: dict, labels: tuple[str, str]) -> None:
             differ.append(f"({pair[0]}, {pair[1]}) " + ", ".join(sides))
     if differ:
         raise SodbenchError("metric sets differ: " + "; ".join(differ) + "; compare the "
-                            "common ones with --metrics LIST or re-create the baseline")
+                            "common ones with metrics=LIST or re-create the baseline")
 
 
 def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 0.0,
@@ -180,7 +182,7 @@ def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 
             if missing:
                 raise SodbenchError(
                     f"metric {key} of ({pair[0]}, {pair[1]}) is missing in "
-                    f"{' and '.join(missing)}; choose the compared metrics with --metrics"
+                    f"{' and '.join(missing)}; choose the compared metrics (metrics=)"
                 )
             before, after = _number(before_values[key]), _number(after_values[key])
             compared += 1

@@ -2,11 +2,15 @@
 
 The numbers live in the top-level ``leaderboards/`` folder of the repository (one CSV per
 table plus ``leaderboards.json`` with titles, units, metric directions and the source
-citation) and ship in the wheel as the resource package ``sodbench._leaderboards``.
+citation). The wheel ships that folder as the package ``sodbench.reports.leaderboard_data``
+(``pyproject.toml`` maps the package to the folder: one copy, no symlink), read through
+:mod:`importlib.resources`, so it works from a wheel and an editable install alike.
 :func:`load` returns them with canonical metric keys (``WF`` -> ``wF``, ``SM`` -> ``Sm``)
 so that a user's results can be merged into a published table. Each also knows how many
 test images its rows were scored on (``n_images``: 900 for SD-Saliency-900, the paper's
-Sec. IV-A-1), so a run on another image set is not ranked against them unnoticed.
+Sec. IV-A-1), so a run on another image set is not ranked against them unnoticed, and under
+which metric conventions they were scored (``conventions``; ``minet-tii2024`` for the bundled
+tables).
 
 References
 ----------
@@ -30,23 +34,25 @@ import pandas as pd
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 from sodbench.metrics.conventions import CONVENTIONS
-from sodbench.metrics.keys import LOWER_IS_BETTER, METRIC_KEYS
+from sodbench.metrics.keys import ALIASES, LOWER_IS_BETTER, METRIC_KEYS
+
+__all__ = ["COST_ALIASES", "EFFICIENCY_KEYS", "LOWER_IS_BETTER_EFFICIENCY", "Leaderboard",
+           "available", "canonical_key", "load", "lower_is_better"]
 
 #: Columns describing a model's cost rather than its accuracy, in table order.
 EFFICIENCY_KEYS = ("Param", "FLOPs", "Speed")
 #: Where a smaller value ranks higher, besides the metrics in ``LOWER_IS_BETTER``.
 LOWER_IS_BETTER_EFFICIENCY = frozenset({"Param", "FLOPs"})
-#: Spellings seen in papers and tools, lower-cased, mapped to the canonical key.
-ALIASES = {
-    "wf": "wF", "wfm": "wF", "wfmeasure": "wF", "sm": "Sm", "smeasure": "Sm", "s-measure": "Sm",
-    "avgem": "meanE", "meanem": "meanE", "maxem": "maxE", "adpem": "adpE",
-    "maxfm": "maxF", "maxfmeasure": "maxF", "meanfm": "meanF", "avgfm": "meanF",
-    "adpfm": "adpF", "params": "Param", "param (m)": "Param", "flops (g)": "FLOPs",
-    "fps": "Speed", "speed (fps)": "Speed",
-}
-_CANONICAL = {key.lower(): key for key in (*METRIC_KEYS, *EFFICIENCY_KEYS)} | ALIASES
-_PACKAGE = "sodbench._leaderboards"
+#: Spellings of the cost columns seen in papers and tools, lower-cased, mapped to the column
+#: key (those of the metrics are :data:`sodbench.metrics.keys.ALIASES`).
+COST_ALIASES = {"params": "Param", "param (m)": "Param", "flops (g)": "FLOPs", "fps": "Speed",
+                "speed (fps)": "Speed"}
+_CANONICAL = ({key.lower(): key for key in (*METRIC_KEYS, *EFFICIENCY_KEYS)} | ALIASES
+              | COST_ALIASES)
+_PACKAGE = "sodbench.reports.leaderboard_data"
 _INDEX = "leaderboards.json"
+# sodbench 0.1.0 named the metric conventions "profile" (index key and CSV column); still read
+_CONVENTIONS_KEYS = ("conventions", "profile")
 
 
 def canonical_key(name: str) -> str:
@@ -75,7 +81,7 @@ class Leaderboard:
     source does not give is NaN. ``extra`` holds descriptive columns (``year``, ``group``).
     ``title`` is the caption without its number; ``source_table`` is that number in the source
     (``"Table II"``). ``n_images`` is the number of test images the rows were scored on
-    (None when the source does not say); ``profile`` the metric conventions of its rows.
+    (None when the source does not say); ``conventions`` the metric conventions of its rows.
     """
 
     name: str
@@ -88,9 +94,9 @@ class Leaderboard:
     units: dict = field(default_factory=dict)
     n_images: int | None = None
     source_table: str = ""
-    profile: str | None = None
-    """The metric conventions the rows were scored under (a conventions name), or
-    None when the source does not say."""
+    conventions: str | None = None
+    """The metric conventions the rows were scored under (a name of
+    :data:`sodbench.metrics.conventions.CONVENTIONS`), or None when the source does not say."""
 
     @property
     def metrics(self) -> list[str]:
@@ -114,7 +120,8 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
         efficiency columns in any common spelling (``WF``, ``SM``, ``Param (M)`` ...). A CSV's
         dataset is its ``dataset`` column when present, else the file stem; its image count
         is its ``n_images`` column (one whole number for every row) when present, and the
-        metric conventions of its rows its ``profile`` column (one profile name).
+        metric conventions of its rows its ``conventions`` column (one conventions name, the
+        same on every row; a ``profile`` column, as sodbench 0.1.0 named it, is read too).
 
     Returns
     -------
@@ -134,18 +141,25 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
     if "dataset" in raw.columns:
         dataset = _dataset(raw.pop("dataset"), path)
     n_images = _image_count(raw.pop("n_images"), path) if "n_images" in raw.columns else None
-    profile = _profile(raw.pop("profile"), path) if "profile" in raw.columns else None
+    conventions = _conventions(raw, path)
     frame, extra = _split(raw, path)
     return Leaderboard(name=path.stem, title=path.stem, dataset=dataset,
                        source=str(path), frame=frame, extra=extra, n_images=n_images,
-                       profile=profile)
+                       conventions=conventions)
 
 
-def _profile(column: pd.Series, path: Path) -> str:
-    values = set(column.astype(str))
+def _conventions(raw: pd.DataFrame, path: Path) -> str | None:
+    """The conventions column's one name, taken out of ``raw`` (None without the column)."""
+    given = [key for key in _CONVENTIONS_KEYS if key in raw.columns]
+    if len(given) > 1:
+        raise SodbenchError(f"{path}: columns 'conventions' and 'profile' both name the metric "
+                            "conventions; keep 'conventions'")
+    if not given:
+        return None
+    values = set(raw.pop(given[0]).astype(str))
     if len(values) != 1 or next(iter(values)) not in CONVENTIONS:
-        raise SodbenchError(f"{path}: column 'profile' must name one metric profile "
-                            f"({', '.join(CONVENTIONS)}), the same on every row")
+        raise SodbenchError(f"{path}: column {given[0]!r} must name one set of metric "
+                            f"conventions ({', '.join(CONVENTIONS)}), the same on every row")
     return values.pop()
 
 
@@ -176,11 +190,12 @@ def _bundled(name: str, index: dict) -> Leaderboard:
     with resources.as_file(resource) as path:
         frame, extra = _split(_read_csv(path), path)
     units = {canonical_key(column): meta for column, meta in index["columns"].items()}
+    conventions = next((index[key] for key in _CONVENTIONS_KEYS if key in index), None)
     return Leaderboard(name=name, title=table["title"], dataset=index["dataset"],
                        source=index["source"]["citation"], frame=frame, extra=extra,
                        notes=tuple(table.get("notes", ())), units=units,
                        n_images=index["n_images"], source_table=table["source_table"],
-                       profile=index["profile"])
+                       conventions=conventions)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

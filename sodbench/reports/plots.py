@@ -24,9 +24,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sodbench.errors import SodbenchError
-from sodbench.evaluator import CURVE_METRICS
 from sodbench.folders.outputs import OutputPlan, atomic_file, atomic_write
 from sodbench.folders.results import load_results
+from sodbench.metrics.keys import CURVE_METRICS
 
 __all__ = ["FIGURE_SUFFIXES", "HIGHLIGHT_COLOUR", "KINDS", "OKABE_ITO", "curve_frame",
            "plan_outputs", "plot_curves", "save_plot"]
@@ -85,8 +85,8 @@ def curve_frame(results: dict | str | os.PathLike, kind: str) -> pd.DataFrame:
     if not parts:
         raise SodbenchError(
             f"{source}: no entry has a {y_key!r} curve; curves are stored when the evaluation "
-            f"scores a curve metric ({', '.join(CURVE_METRICS)}): re-run `sodbench eval` "
-            "without --metrics, or with one of these keys in it"
+            f"scores a curve metric ({', '.join(CURVE_METRICS)}): evaluate again "
+            "(`sodbench eval`) without metrics=, or with one of these keys in it"
         )
     points = pd.concat(parts, ignore_index=True)
     methods = list(dict.fromkeys(entry["method"] for entry in document["entries"]))

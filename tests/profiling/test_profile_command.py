@@ -49,9 +49,9 @@ def test_file_target_end_to_end(model_file, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0
     record = load_profile(out)
-    assert record["macs"] == NET_MACS
-    assert record["input_shape"] == [1, 3, 16, 16]
-    assert [(r["backend"], r["batch"]) for r in record["speed"]] == [
+    assert record.macs == NET_MACS
+    assert record.input_shape == [1, 3, 16, 16]
+    assert [(r.backend, r.batch) for r in record.speed] == [
         (b, n) for b in ("eager", "torchscript", "onnxruntime") for n in (1, 2)]
     for needle in ("MACs", "FLOPs", "paper-compatible", "fvcore total", "thop 0.1.1 total",
                    "per operator", "per top-level module", "counted as zero",
@@ -96,6 +96,11 @@ def test_bad_target_is_one_line(target, message, model_file, capsys):
     (["--input", "1x3xabc"], "is not a shape like 1x3x368x368"),
     (["--batch", "1,0"], "comma list of positive integers"),
     (["--backend", "tensorrt"], "unknown backend 'tensorrt'"),
+    # the library names its arguments (amp=True, iters=1); the command names its flags
+    (["--amp"], "error: --amp needs --device cuda and only the eager backend"),
+    (["--protocol", "minet-fps", "--batch", "1", "--warmup", "3"],
+     "error: --iters 1, --warmup 3: minet-fps drops the first --warmup of its --iters calls"),
+    (["--weights", "demo"], "error: --weights applies only to built-in models (minet)"),
 ])
 def test_bad_options_are_one_line(args, message, model_file, capsys):
     code = main(["profile", f"{model_file}:Net", "--iters", "1", "--no-external", *args])
@@ -130,14 +135,14 @@ def test_profile_records_are_read_without_torch(tmp_path):
     dump_profile(record, path)
     result = _run("import sys\nsys.modules['torch'] = None\n"
                   "from sodbench.profiling import load_profile\n"
-                  f"print(load_profile({str(path)!r})['params']['total'])")
+                  f"print(load_profile({str(path)!r}).params.total)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "4"  # a 3 -> 1 1x1 conv: 3 weights + 1 bias
 
 
 def test_report_warns_about_a_loaded_machine():
     record = sodbench.profile(torch.nn.Conv2d(3, 1, 1), (1, 3, 4, 4), iters=1, external=False)
-    record["environment"].update(load_average_1min=0.5, logical_cpus=2)
+    record.environment.update(load_average_1min=0.5, logical_cpus=2)
     assert "unreliable" not in format_record(record)
-    record["environment"]["load_average_1min"] = 7.5
+    record.environment["load_average_1min"] = 7.5
     assert "load average 7.5 on 2 logical CPUs" in format_record(record)

@@ -29,7 +29,7 @@ def counts(n_images: int = 10) -> dict:
 
 
 def entry(dataset: str, method: str, seed: int = 0, *, n_images: int = 10,
-          profile: str = "pysodmetrics", **metrics) -> dict:
+          conventions: str = "pysodmetrics", **metrics) -> dict:
     """One results entry with the given metrics and seeded curves, on ``n_images`` images."""
-    return {"dataset": dataset, "method": method, "profile": profile,
+    return {"dataset": dataset, "method": method, "conventions": conventions,
             "counts": counts(n_images), "metrics": metrics, "curves": curves(seed), "notes": []}

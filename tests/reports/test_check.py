@@ -6,7 +6,8 @@ import pytest
 from reports_helpers import entry
 
 from sodbench.cli import main
-from sodbench.folders.results import load_results
+from sodbench.errors import SodbenchError
+from sodbench.folders.results import dump_results, load_results
 from sodbench.reports.check import compare
 
 BASE = [entry("SD-900", "A", MAE=0.0150, Sm=0.9000), entry("SD-900", "B", MAE=0.0200, Sm=0.8)]
@@ -81,3 +82,31 @@ def test_missing_or_foreign_file_exits_2(capsys, write_results, tmp_path):
     other.write_text('{"format": "sodbench.profile"}')
     assert main(["check", str(other), "--baseline", str(base)]) == 2
     assert "not a sodbench results file" in capsys.readouterr().err
+
+
+def _old_word(entries: list[dict]) -> list[dict]:
+    """Entries as sodbench 0.1.0 wrote them: the conventions under "profile"."""
+    return [{("profile" if key == "conventions" else key): value for key, value in item.items()}
+            for item in entries]
+
+
+def test_results_of_0_1_0_say_profile_and_still_compare(capsys, tmp_path, write_results):
+    old = tmp_path / "old.json"
+    dump_results({"provenance": {"sodbench_version": "0.1.0", "profile": "pysodmetrics"},
+                  "entries": _old_word(BASE)}, old)
+    assert main(["check", str(write_results(moved(), "new.json")), "--baseline", str(old)]) == 0
+    other = [entry("SD-900", "A", MAE=0.0150, Sm=0.9000, conventions="minet-tii2024"),
+             BASE[1]]
+    assert main(["check", str(write_results(other, "new.json")), "--baseline", str(old)]) == 2
+    assert "metric conventions differ: (SD-900, A) " in capsys.readouterr().err
+
+
+def test_library_messages_name_arguments_and_the_command_names_flags(capsys, write_results):
+    base = load_results(write_results(BASE, "base.json"))
+    new = load_results(write_results(moved({("A", "wF"): 0.8}), "new.json"))
+    with pytest.raises(SodbenchError, match="compare the common ones with metrics=LIST"):
+        compare(new, base)
+    with pytest.raises(SodbenchError, match=r"choose the compared metrics \(metrics=\)"):
+        compare(new, base, metrics=["maxF"])
+    assert run_check(write_results, moved(), "--metrics", "maxF") == 2
+    assert "choose the compared metrics (--metrics)" in capsys.readouterr().err

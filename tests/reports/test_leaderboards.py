@@ -1,10 +1,19 @@
-"""The bundled MINet tables load with canonical keys, and a user CSV loads too."""
+"""The bundled MINet tables load with canonical keys, and a user CSV loads too; the tables
+are package data of ``sodbench.reports.leaderboard_data``, read through importlib.resources."""
 
 from __future__ import annotations
 
+import json
 import math
+from importlib import resources
+from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 from sodbench.errors import SodbenchError
 from sodbench.reports import leaderboards
@@ -77,3 +86,59 @@ def test_canonical_key():
     assert not leaderboards.lower_is_better("Speed")
     with pytest.raises(SodbenchError, match="valid"):
         leaderboards.canonical_key("accuracy")
+
+
+@pytest.mark.parametrize("column", ["conventions", "profile"])
+def test_user_csv_names_its_conventions(tmp_path, column):
+    """``profile`` is the column's sodbench 0.1.0 name, still read."""
+    path = tmp_path / "mine.csv"
+    path.write_text(f"method,{column},MAE\nA,minet-tii2024,0.05\nB,minet-tii2024,0.06\n")
+    board = leaderboards.load(path)
+    assert board.conventions == "minet-tii2024" and list(board.frame.columns) == ["MAE"]
+    path.write_text(f"method,{column},MAE\nA,minet-tii2024,0.05\nB,matlab,0.06\n")
+    with pytest.raises(SodbenchError, match=f"column '{column}' must name one set of metric "
+                                            "conventions"):
+        leaderboards.load(path)
+
+
+def test_bundled_tables_follow_the_papers_conventions():
+    assert {leaderboards.load(name).conventions for name in leaderboards.available()} == {
+        "minet-tii2024"}
+
+
+# --- packaging: the leaderboards are package data, one copy, no symlink ---
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "sodbench.reports.leaderboard_data"
+
+
+def test_leaderboards_load_through_importlib_resources():
+    data = resources.files(PACKAGE)
+    names = {item.name for item in data.iterdir() if item.is_file()}
+    assert {"leaderboards.json", "sd-saliency-900.csv", "minet-backbones.csv",
+            "minet-ablation.csv"} <= names
+    index = json.loads(data.joinpath("leaderboards.json").read_text(encoding="utf-8"))
+    assert list(index["tables"]) == list(leaderboards.available())
+    for table in index["tables"].values():
+        assert data.joinpath(table["file"]).read_text(encoding="utf-8").startswith("method,")
+    # the package is the top-level folder itself, not a copy of it
+    with resources.as_file(data.joinpath("leaderboards.json")) as path:
+        assert path.resolve() == (ROOT / "leaderboards" / "leaderboards.json").resolve()
+
+
+def test_no_file_under_sodbench_is_a_symlink():
+    links = [str(path.relative_to(ROOT)) for path in (ROOT / "sodbench").rglob("*")
+             if path.is_symlink()]
+    assert links == []
+
+
+def test_pyproject_lists_every_package_of_the_tree():
+    """``packages`` is a list (discovery cannot map leaderboards/): it must not miss one."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    on_disk = {".".join(folder.relative_to(ROOT).parts)
+               for top in ("sodbench", "minet_ref") for folder in [ROOT / top,
+                                                                   *(ROOT / top).rglob("*")]
+               if folder.is_dir() and folder.name != "__pycache__"
+               and any(item.is_file() for item in folder.iterdir())}
+    assert set(config["packages"]) == on_disk | {PACKAGE}
+    assert config["package-dir"] == {PACKAGE: "leaderboards"}

@@ -14,7 +14,8 @@ from reports_helpers import counts, entry
 
 from sodbench.cli import main
 from sodbench.errors import SodbenchError
-from sodbench.folders.results import load_results
+from sodbench.folders.results import dump_results, load_results
+from sodbench.profiling.record import ProfileRecord
 from sodbench.reports import tables
 from sodbench.reports.leaderboards import load
 
@@ -115,7 +116,7 @@ def test_html_marks(capsys, write_results):
 
 def test_leaderboard_merge_puts_a_new_method_into_table_ii(capsys, write_results):
     new = entry("SD-Saliency-900", "NewNet", 9, MAE=0.0120, wF=0.9300, OR=0.8000, Sm=0.9422,
-                PFOM=0.9, IoU=0.8, n_images=900, profile="minet-tii2024")
+                PFOM=0.9, IoU=0.8, n_images=900, conventions="minet-tii2024")
     text = run_table(capsys, write_results([new]), "--leaderboard", "sd-saliency-900")
     rows = md_rows(text)
     assert rows[0] == ["Method", "Param (M)↓", "FLOPs (G)↓", "Speed (FPS)↑", "MAE↓", "wF↑",
@@ -133,14 +134,14 @@ def test_leaderboard_merge_puts_a_new_method_into_table_ii(capsys, write_results
     assert (body["NewNet"][6], body["EMINet"][6], body["DACNet"][6], body["SUCA"][6]) == (
         "**0.9422**", "**0.9422**", "*0.9417*", "0.9375")
     assert "Shen" in text
-    assert "PFOM approximate under profile minet-tii2024" in text
+    assert "PFOM approximate under conventions minet-tii2024" in text
 
 
-def test_notes_name_the_approximate_metrics_of_the_profile(capsys, write_results):
+def test_notes_name_the_approximate_metrics_of_the_conventions(capsys, write_results):
     new = entry("SD-Saliency-900", "NewNet", 9, MAE=0.0120, wF=0.9300, PFOM=0.9)
-    new["profile"] = "minet-tii2024"
+    new["conventions"] = "minet-tii2024"
     text = run_table(capsys, write_results([new]))
-    assert "PFOM approximate under profile minet-tii2024: MINet, IEEE TII 2024" in text
+    assert "PFOM approximate under conventions minet-tii2024: MINet, IEEE TII 2024" in text
     assert "textbook Pratt" not in text
     text = run_table(capsys, write_results([new]), "--columns", "MAE,wF")
     assert "approximate" not in text
@@ -178,8 +179,8 @@ def test_unknown_profile_model_is_a_clear_error(capsys, write_results, tmp_path)
     profile.write_text(json.dumps({"format": "sodbench.profile", "schema": 1, "model": "Zed",
                                    "params": {"total": 1}}))
     assert main(["table", str(write_results(ENTRIES)), "--profile-json", str(profile)]) == 2
-    assert ("no row of the table is named 'Zed' (rows: A, B, C, D); give the row's name, as in "
-            "--profile-json A=P.json") in capsys.readouterr().err
+    assert ("no row of the table is named 'Zed' (rows: A, B, C, D); give the row's name as "
+            "METHOD in --profile-json METHOD=P.json, e.g. A") in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -194,7 +195,8 @@ def test_bad_options(capsys, write_results, args, message):
 
 
 def test_build_table_api_keeps_full_precision(write_results):
-    full = [{**item, "counts": counts(900), "profile": "minet-tii2024"} for item in ENTRIES[:4]]
+    full = [{**item, "counts": counts(900), "conventions": "minet-tii2024"}
+            for item in ENTRIES[:4]]
     table = tables.build_table(load_results(write_results(full)), leaderboard=load(
         "minet-backbones"))
     assert table.values.loc["B", ("SD-Saliency-900", "MAE")] == 0.01504
@@ -206,8 +208,9 @@ def test_build_table_api_keeps_full_precision(write_results):
 @pytest.mark.parametrize("fps, shown", [(721.4, "721"), (35.4, "35"), (3.46, "3.5"),
                                         (0.928, "0.93")])
 def test_speed_keeps_small_cpu_numbers_readable(write_results, fps, shown):
-    record = {"params": {"total": 10**6}, "paper_compatible_macs": 10**9,
-              "speed": [{"backend": "eager", "batch": 1, "protocol": "latency", "fps": fps}]}
+    record = ProfileRecord.from_dict({
+        "params": {"total": 10**6}, "paper_compatible_macs": 10**9,
+        "speed": [{"backend": "eager", "batch": 1, "protocol": "latency", "fps": fps}]})
     table = tables.build_table(load_results(write_results(ENTRIES[:4])), profiles={"A": record})
     texts, _ = tables.displayed(table)
     assert texts.loc["A", ("", "Speed")] == shown
@@ -250,12 +253,51 @@ def test_latex_compiles(capsys, write_results, tmp_path):
 
 
 def test_profile_never_overwrites_published_rows(write_results):
-    record = {"params": {"total": 10**6}, "paper_compatible_macs": 10**9, "speed": []}
+    record = ProfileRecord.from_dict({"params": {"total": 10**6}, "paper_compatible_macs": 10**9})
     board = load("sd-saliency-900")
     with pytest.raises(SodbenchError, match="overwrite the published row 'MINet'"):
         tables.build_table(None, profiles={"MINet": record}, leaderboard=board)
     mine = load_results(write_results([entry("SD-Saliency-900", "MINet", 0, MAE=0.0168,
-                                             n_images=900, profile="minet-tii2024")]))
+                                             n_images=900, conventions="minet-tii2024")]))
     table = tables.build_table(mine, profiles={"MINet": record}, leaderboard=board)
     assert table.values.loc["MINet (sodbench)", ("", "Param")] == 1.0
     assert table.values.loc["MINet", ("", "Param")] == 0.28
+
+
+def test_results_of_0_1_0_say_profile_and_still_tabulate(capsys, tmp_path):
+    """sodbench 0.1.0 wrote the conventions under "profile": table reads them as conventions."""
+    old = tmp_path / "old.json"
+    item = {key: value for key, value in entry("SD-Saliency-900", "NewNet", 0, MAE=0.012,
+                                                n_images=900).items() if key != "conventions"}
+    dump_results({"provenance": {"sodbench_version": "0.1.0", "profile": "minet-tii2024"},
+                  "entries": [{**item, "profile": "minet-tii2024"}]}, old)
+    assert "NewNet" in run_table(capsys, old, "--leaderboard", "sd-saliency-900")
+    assert "(metric conventions minet-tii2024; sodbench 0.1.0)" in run_table(
+        capsys, old, "--format", "latex")
+
+
+@pytest.mark.parametrize("flag", ["--allow-other-conventions", "--allow-other-profile"])
+def test_rows_of_other_conventions_are_refused_unless_allowed(capsys, write_results, flag):
+    mine = write_results([entry("SD-Saliency-900", "NewNet", 0, MAE=0.012, n_images=900)])
+    assert main(["table", str(mine), "--leaderboard", "sd-saliency-900"]) == 2
+    assert ("evaluate with --conventions minet-tii2024, or allow rows of other conventions "
+            "(--allow-other-conventions)") in capsys.readouterr().err
+    text = run_table(capsys, mine, "--leaderboard", "sd-saliency-900", flag)
+    assert ("NewNet†: scored under conventions pysodmetrics; the published rows follow "
+            "conventions minet-tii2024 (other conventions; not comparable)") in text
+
+
+def test_library_messages_name_arguments(write_results):
+    document = load_results(write_results([entry("SD-Saliency-900", "NewNet", 0, MAE=0.012,
+                                                 n_images=900)]))
+    board = load("sd-saliency-900")
+    with pytest.raises(SodbenchError, match=r"^leaderboard=sd-saliency-900: .* evaluate with "
+                       r"conventions=minet-tii2024, .*\(allow_other_conventions=True\)"):
+        tables.build_table(document, leaderboard=board)
+    table = tables.build_table(document)
+    for call, message in ((lambda: tables.render(table, "md", highlight=4), "highlight=4:"),
+                          (lambda: tables.render(table, "md", digits=18), "digits=18:"),
+                          (lambda: tables.render(table, "pdf"), "fmt='pdf':"),
+                          (lambda: tables.build_table(document, flops="x"), "flops='x':")):
+        with pytest.raises(SodbenchError, match=f"^{re.escape(message)}"):
+            call()

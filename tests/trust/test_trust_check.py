@@ -91,9 +91,9 @@ def test_other_metric_conventions_are_refused(cli, sample, baseline, tmp_path):
     run = cli("check", current, "--baseline", baseline)
     assert run.code == 2
     assert run.error_line() == (
-        f"error: metric conventions differ (--profile): (sample, GoodNet) {current} "
+        f"error: metric conventions differ: (sample, GoodNet) {current} "
         f"minet-tii2024, {baseline} pysodmetrics; values scored under different conventions "
-        f"are not comparable: evaluate with the profile of {baseline} or re-create it")
+        f"are not comparable: evaluate with the conventions of {baseline} or re-create it")
     assert run.out == ""
 
 
@@ -145,18 +145,18 @@ def test_digest_is_the_same_fresh_cached_and_resumed(sample, tmp_path, monkeypat
     everything = names_digest(NAMES)
     tasks = [evaluation.Task("sample", "GoodNet", sample / "GT", sample / "pred" / "GoodNet")]
     cache = tmp_path / "cache"
-    monkeypatch.setattr(evaluation, "CHUNK_SIZE", 4)  # 3 chunks: a resume has work to skip
-    fresh = evaluation.run(tasks, jobs=1, cache_dir=cache)[0]
-    cached = evaluation.run(tasks, jobs=1, cache_dir=cache)[0]
+    # 3 chunks of 4 names: a resume has work to skip
+    fresh = evaluation.run(tasks, jobs=1, cache_dir=cache, chunk_size=4)[0]
+    cached = evaluation.run(tasks, jobs=1, cache_dir=cache, chunk_size=4)[0]
     assert cached.from_cache
     # An interrupted run: chunks kept under partial/, the finished entry not yet stored (the
     # chunk that finished it is only in the entry, so the resume scores it again).
     monkeypatch.setattr(ResultCache, "drop_chunks", lambda *args: None)
     shutil.rmtree(cache)
-    evaluation.run(tasks, jobs=1, cache_dir=cache)
+    evaluation.run(tasks, jobs=1, cache_dir=cache, chunk_size=4)
     for stored in cache.glob("*.json"):
         stored.unlink()
-    resumed = evaluation.run(tasks, jobs=1, cache_dir=cache)[0]
+    resumed = evaluation.run(tasks, jobs=1, cache_dir=cache, chunk_size=4)[0]
     assert resumed.resumed_chunks == 2 and not resumed.from_cache
     assert [result.entry["counts"]["images_sha256"] for result in (fresh, cached, resumed)] == [
         everything] * 3

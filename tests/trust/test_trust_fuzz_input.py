@@ -29,7 +29,7 @@ SHAPE_LIKE = st.builds(
 def _parse(text: str):
     """The parsed shape, or None after checking the refusal is the one-line message."""
     try:
-        shape = parse_input_shape(text)
+        shape = parse_input_shape(text, "--input")
     except SodbenchError as error:
         message = str(error)
         assert message == (f"--input {text!r} is not a shape like 1x3x368x368: give "

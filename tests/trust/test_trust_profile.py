@@ -218,8 +218,8 @@ def test_default_threads_are_the_idle_cores(net, monkeypatch, idle, expected):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
-    assert record["environment"]["threads"] == expected
-    assert record["environment"]["threads_chosen"] == (
+    assert record.environment["threads"] == expected
+    assert record.environment["threads_chosen"] == (
         f"default: {idle:.1f} of 2 usable cores idle at the start, torch's count 2")
 
 

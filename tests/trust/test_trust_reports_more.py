@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from trust_helpers import digests
 
-from sodbench.demo.baselines import read_image as baseline_image
+from sodbench.demo.baselines import read_rgb8 as baseline_image
 from sodbench.errors import SodbenchError
 
 torch = pytest.importorskip("torch")
@@ -135,7 +135,7 @@ def test_leaderboard_csvs(cli, results, tmp_path, text, message):
     board.write_text(text)
     before = digests(board, results)
     run = cli("table", results, "--leaderboard", board, "--allow-partial",
-              "--allow-other-profile", "--out", tmp_path / "t.md")
+              "--allow-other-conventions", "--out", tmp_path / "t.md")
     assert run.code == 2
     line = run.error_line()
     assert message in line and "board" in line

@@ -143,7 +143,7 @@ def test_every_bundled_table_knows_its_image_count(cli, sample, tmp_path, name):
 
 def test_user_leaderboard_image_count(cli, results, tmp_path):
     counted = tmp_path / "counted.csv"
-    counted.write_text("method,dataset,n_images,profile,MAE\nOld,sample,9,pysodmetrics,0.1\n")
+    counted.write_text("method,dataset,n_images,conventions,MAE\nOld,sample,9,pysodmetrics,0.1\n")
     run = cli("table", results, "--leaderboard", counted)
     assert run.code == 0, run.err
     assert "Published rows (9 test images): counted;" in run.out, run.err
@@ -174,7 +174,7 @@ def test_leaderboard_caption_has_no_table_number(cli):
 
 
 def test_tables_without_a_leaderboard_have_a_caption(cli, results):
-    caption = f"Results on sample (metric profile pysodmetrics; sodbench {__version__})"
+    caption = f"Results on sample (metric conventions pysodmetrics; sodbench {__version__})"
     assert rf"\caption{{{caption}}}" in cli("table", results, "--format", "latex").out
     assert f"<caption>{caption}</caption>" in cli("table", results, "--format", "html").out
 
@@ -218,7 +218,7 @@ def test_profile_for_a_method_with_no_row_lists_the_rows(cli, results, profile):
     assert run.code == 2
     assert run.error_line() == (
         "error: profile of 'MyNet': no row of the table is named 'MyNet' (rows: GoodNet, "
-        "WeakNet); give the row's name, as in --profile-json GoodNet=P.json")
+        "WeakNet); give the row's name as METHOD in --profile-json METHOD=P.json, e.g. GoodNet")
     run = cli("table", results, "--profile-json", f"GoodNet={profile}")
     assert run.code == 0, run.err
     assert "| GoodNet | **0.28** | **0.30** | **35** |" in run.out
@@ -234,13 +234,14 @@ def test_two_profiles_for_one_method_are_refused(cli, results, profile):
 
 # --- results scored under other conventions than the published rows (item 4's kind) ---
 
-def _full_run(tmp_path, profile: str):
+def _full_run(tmp_path, conventions: str, word: str = "conventions"):
+    """All 900 images of SD-Saliency-900; ``word="profile"`` writes it as sodbench 0.1.0 did."""
     from sodbench.folders.results import dump_results
 
     names = "\n".join(sorted(str(index) for index in range(900)))
-    path = tmp_path / f"{profile}.json"
-    dump_results({"provenance": {"profile": profile}, "entries": [{
-        "dataset": "SD-Saliency-900", "method": "MyNet", "profile": profile,
+    path = tmp_path / f"{conventions}.json"
+    dump_results({"provenance": {word: conventions}, "entries": [{
+        "dataset": "SD-Saliency-900", "method": "MyNet", word: conventions,
         "counts": {"n_evaluated": 900, "n_gt": 900, "coverage": 1.0,
                    "images_sha256": hashlib.sha256(names.encode()).hexdigest()},
         "metrics": {"MAE": 0.0150, "wF": 0.9, "OR": 0.8, "Sm": 0.93, "PFOM": 0.9,
@@ -253,19 +254,22 @@ def test_other_conventions_against_table_ii_are_refused(cli, tmp_path):
     run = cli("table", _full_run(tmp_path, "pysodmetrics"), "--leaderboard", "sd-saliency-900")
     assert run.code == 2
     assert run.error_line() == (
-        "error: --leaderboard sd-saliency-900: the published rows follow profile "
-        "minet-tii2024, but MyNet scored under profile pysodmetrics; evaluate with --profile "
-        "minet-tii2024, or allow rows of other profiles (--allow-other-profile) to show them "
-        "marked as not comparable")
+        "error: --leaderboard sd-saliency-900: the published rows follow conventions "
+        "minet-tii2024, but MyNet scored under conventions pysodmetrics; evaluate with "
+        "--conventions minet-tii2024, or allow rows of other conventions "
+        "(--allow-other-conventions) to show them marked as not comparable")
 
 
-def test_allow_other_profile_marks_the_row(cli, tmp_path):
-    run = cli("table", _full_run(tmp_path, "pysodmetrics"), "--leaderboard", "sd-saliency-900",
-              "--allow-other-profile")
+@pytest.mark.parametrize("word, flag", [("conventions", "--allow-other-conventions"),
+                                        ("profile", "--allow-other-profile")])
+def test_allow_other_conventions_marks_the_row(cli, tmp_path, word, flag):
+    """Also for a results file of sodbench 0.1.0 and the flag's former name."""
+    run = cli("table", _full_run(tmp_path, "pysodmetrics", word), "--leaderboard",
+              "sd-saliency-900", flag)
     assert run.code == 0, run.err
     assert "| MyNet† |" in run.out
-    assert ("MyNet†: scored under profile pysodmetrics; the published rows follow profile "
-            "minet-tii2024 (other profile; not comparable)." in run.out)
+    assert ("MyNet†: scored under conventions pysodmetrics; the published rows follow "
+            "conventions minet-tii2024 (other conventions; not comparable)." in run.out)
 
 
 def test_the_papers_conventions_are_ranked_unmarked(cli, tmp_path):
@@ -274,12 +278,14 @@ def test_the_papers_conventions_are_ranked_unmarked(cli, tmp_path):
     assert "| MyNet |" in run.out and "†" not in run.out
 
 
-def test_user_leaderboard_profile_column(cli, tmp_path):
+@pytest.mark.parametrize("column", ["conventions", "profile"])
+def test_user_leaderboard_conventions_column(cli, tmp_path, column):
     board = tmp_path / "mine.csv"
-    board.write_text("method,dataset,n_images,profile,MAE\nOld,SD-Saliency-900,900,matlab,0.1\n")
+    board.write_text(f"method,dataset,n_images,{column},MAE\n"
+                     "Old,SD-Saliency-900,900,matlab,0.1\n")
     run = cli("table", _full_run(tmp_path, "matlab"), "--leaderboard", board)
     assert run.code == 0, run.err
-    board.write_text("method,n_images,profile,MAE\nOld,900,fan,0.1\n")
+    board.write_text(f"method,n_images,{column},MAE\nOld,900,fan,0.1\n")
     run = cli("table", _full_run(tmp_path, "matlab"), "--leaderboard", board)
     assert run.code == 2
-    assert "column 'profile' must name one metric profile" in run.error_line()
+    assert f"column '{column}' must name one set of metric conventions" in run.error_line()
