@@ -12,12 +12,34 @@ from click.core import ParameterSource
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import name_problem
 
-_CONFIGURABLE = ("profile", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
+__all__ = ["command", "parse_pred"]
+
+_CONFIGURABLE = ("conventions", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
                  "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix",
                  "allow_emptied_gt")
+# The library's errors name its arguments; a command-line user sets them with these flags.
+_FLAGS = (
+    ('on_missing="skip"', "--on-missing skip"),
+    ("allow_emptied_gt=True", "--allow-emptied-gt"),
+    ("dataset=NAME", "--dataset NAME"),
+)
 
 
-def _parse_pred(values: tuple[str, ...]) -> dict[str, Path]:
+def _with_flags(error: SodbenchError) -> SodbenchError:
+    """``error`` with the library's argument names replaced by the flags that set them."""
+    from sodbench.folders.pairing import NAME_RULES
+
+    message = str(error)
+    name_rules = (NAME_RULES, "(--gt-prefix, --gt-suffix, --pred-prefix, --pred-suffix)")
+    for argument, flag in (*_FLAGS, name_rules):
+        message = message.replace(argument, flag)
+    if message.startswith("jobs="):  # sodbench.workers.worker_count's "jobs=0: ..."
+        message = "--jobs " + message[len("jobs="):]
+    return error if message == str(error) else SodbenchError(message, exit_code=error.exit_code)
+
+
+def parse_pred(values: tuple[str, ...]) -> dict[str, Path]:
+    """``--pred NAME=DIR`` values as method name -> folder; a bad value is one line."""
     preds: dict[str, Path] = {}
     for value in values:
         name, sep, folder = value.partition("=")
@@ -47,7 +69,7 @@ def _parse_metrics(value) -> tuple[str, ...] | None:
 
 def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
     """Tasks and options from --config and/or --gt/--pred; the command line wins."""
-    from sodbench.folders.evaluation import Task, default_dataset_name
+    from sodbench.folders.tasks import Task, default_dataset_name
 
     if params["config"]:
         if params["gt"] or params["pred"] or params["dataset"]:
@@ -73,7 +95,7 @@ def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
     elif name_problem(dataset) is not None:
         raise SodbenchError(f"--dataset {dataset!r}: the name {name_problem(dataset)}")
     tasks = [Task(dataset, name, gt_dir, folder)
-             for name, folder in _parse_pred(params["pred"]).items()]
+             for name, folder in parse_pred(params["pred"]).items()]
     return tasks, dict(params)
 
 
@@ -94,7 +116,7 @@ def _output_plan(tasks: list, settings: dict, config: str | None):
 
 
 def _check_curves(settings: dict, metrics: tuple[str, ...] | None) -> None:
-    from sodbench.evaluator import CURVE_METRICS
+    from sodbench.metrics.keys import CURVE_METRICS
 
     path = settings["curves"]
     if not path:
@@ -124,8 +146,10 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
               help="A method's prediction folder; repeat for several methods.")
 @click.option("--dataset", help="Dataset name in the results [default: GT folder's name].")
 @click.option("--config", type=click.Path(), help="TOML file: many datasets x methods.")
-@click.option("--profile", default="pysodmetrics", show_default=True,
-              help="Metric conventions (pysodmetrics, minet-tii2024, matlab).")
+@click.option("--conventions", "--profile", "conventions", default="pysodmetrics",
+              show_default=True, metavar="NAME",
+              help="Metric conventions: pysodmetrics, minet-tii2024 or matlab "
+                   "(--profile is its old name).")
 @click.option("--metrics", help="Comma-separated metric keys [default: all].")
 @click.option("--jobs", type=int, help="Worker processes [default: all cores; 1: no pool].")
 @click.option("--json", "json", type=click.Path(), help="Write the results JSON here.")
@@ -152,14 +176,25 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
 @click.pass_context
 def command(ctx: click.Context, **params) -> None:
     """Evaluate prediction folders against ground-truth folders."""
+    try:
+        _evaluate(ctx, params)
+    except SodbenchError as error:
+        flagged = _with_flags(error)
+        if flagged is error:
+            raise
+        raise flagged from error
+
+
+def _evaluate(ctx: click.Context, params: dict) -> None:
     from sodbench.folders import cache as cache_module
     from sodbench.folders import exports as eval_output
-    from sodbench.folders.evaluation import Options, document, run
+    from sodbench.folders.evaluation import document, run
     from sodbench.folders.results import dump_results
+    from sodbench.folders.tasks import Options
 
     tasks, settings = _settings(ctx, params)
     options = Options(
-        profile=settings["profile"], metrics=_parse_metrics(settings["metrics"]),
+        conventions=settings["conventions"], metrics=_parse_metrics(settings["metrics"]),
         on_missing=settings["on_missing"], gt_prefix=settings["gt_prefix"],
         gt_suffix=settings["gt_suffix"], pred_prefix=settings["pred_prefix"],
         pred_suffix=settings["pred_suffix"], allow_emptied_gt=settings["allow_emptied_gt"])

@@ -1,11 +1,12 @@
 """A per-(dataset, method) result cache, so re-running on unchanged folders is instant.
 
-Key: SHA-256 of the sodbench version, the profile, the metric set, the pairing options and,
-for every paired file, its name, size and modification time in nanoseconds. Sizes and
-mtimes (what ``make`` and ``rsync`` trust) cost one ``stat`` per file; content hashes would
-read every byte, which on SD-Saliency-900 costs about as much as decoding the PNGs and so
-would defeat the purpose. Rewriting a map in place changes its mtime; tools that preserve
-mtimes while changing bytes are the one blind spot, and ``--no-cache`` covers it.
+Key: SHA-256 of the sodbench version, the conventions, the metric set, the pairing options,
+the chunk size and, for every paired file, its name, size and modification time in
+nanoseconds. Sizes and mtimes (what ``make`` and ``rsync`` trust) cost one ``stat`` per
+file; content hashes would read every byte, which on SD-Saliency-900 costs about as much as
+decoding the PNGs and so would defeat the purpose. Rewriting a map in place changes its
+mtime; tools that preserve mtimes while changing bytes are the one blind spot, and running
+without a cache covers it.
 
 Each entry is one JSON file (full float64 precision, no pickle) written atomically as soon
 as its (dataset, method) finishes. While it runs, every finished chunk of its images is
@@ -27,11 +28,15 @@ import pandas as pd
 from sodbench import __version__
 from sodbench.folders.outputs import atomic_write
 
+__all__ = ["CACHE_FORMAT", "DEFAULT_NAME", "ENV_VAR", "PARTIAL_FORMAT", "ResultCache",
+           "cache_key", "default_cache_dir"]
+
 ENV_VAR = "SODBENCH_CACHE_DIR"
 DEFAULT_NAME = ".sodbench_cache"
 # "/2": entries carry counts.images_sha256; older cached entries (same version) must not be
 # reused, or their results files would lack it and `sodbench check` would refuse them.
-CACHE_FORMAT = "sodbench.cache/3"
+# "/4": entries name their metric conventions "conventions" (was "profile").
+CACHE_FORMAT = "sodbench.cache/4"
 PARTIAL_FORMAT = "sodbench.cache.chunk"
 
 

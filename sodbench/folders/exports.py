@@ -15,14 +15,16 @@ import numpy as np
 import pandas as pd
 
 from sodbench.errors import SodbenchError
-from sodbench.folders.evaluation import EntryResult
+from sodbench.folders.entries import EntryResult
 from sodbench.folders.outputs import atomic_file, atomic_write
-from sodbench.metrics.keys import LOWER_IS_BETTER, METRIC_KEYS
+from sodbench.metrics.keys import CURVE_NAMES, LOWER_IS_BETTER, METRIC_KEYS
+
+__all__ = ["TERMINAL_METRICS", "per_image_frame", "terminal_table", "write_curves",
+           "write_per_image"]
 
 #: Columns of the terminal table when every metric was computed (the rest is in the JSON).
 TERMINAL_METRICS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
                     "IoU", "OR", "PFOM")
-CURVE_NAMES = ("precision", "recall", "F", "E", "IoU", "Dice")
 
 
 def _cell(value) -> str:

@@ -254,3 +254,31 @@ def resize_to(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         info = np.iinfo(array.dtype)
         return np.clip(np.rint(resized), info.min, info.max).astype(array.dtype)
     return resized.astype(array.dtype)
+
+
+#: Extensions of source images, the input of a model or a baseline (lower case).
+IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """A source image as an array for a model: colour kept, 16 bits kept, nothing rescaled.
+
+    Unlike :func:`read_map`, colour stays colour: ``(H, W)`` uint8 for grey (also 1-bit and
+    grey with alpha), uint16 for 16-bit grey (or a 32-bit integer file whose values fit), and
+    ``(H, W, 3)`` uint8 RGB for every other mode (palette, alpha and CMYK converted). A float
+    image, or integers beyond 16 bits, is refused: 8 bits would clip or round it away. The
+    file gets the guards of :func:`open_image`.
+    """
+    with open_image(path) as image:
+        if image.mode.startswith("I;16") or image.mode == "I":
+            pixels = np.asarray(image)
+            if image.mode == "I" and (pixels.min() < 0 or pixels.max() > 65535):
+                raise SodbenchError(f"{path}: a 32-bit integer image; give 8-bit or 16-bit "
+                                    "images (PNG, TIFF, JPEG, BMP)")
+            return pixels.astype(np.uint16)
+        if image.mode == "F":
+            raise SodbenchError(f"{path}: a 32-bit float image; give 8-bit or 16-bit images "
+                                "(PNG, TIFF, JPEG, BMP)")
+        if image.mode not in ("L", "RGB"):
+            image = image.convert("L" if image.mode in ("1", "LA", "La") else "RGB")
+        return np.asarray(image)

@@ -23,8 +23,13 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.images import MAP_EXTENSIONS
 from sodbench.folders.inputs import check_input_folder
 
+__all__ = ["NAME_RULES", "ON_MISSING", "Pairing", "list_maps", "natural_key", "pair_folders",
+           "prediction_folder", "shorten"]
+
 ON_MISSING = ("error", "skip")
 _SHOWN = 5
+# the arguments of the name rules, as the no-match error names them
+NAME_RULES = "(gt_prefix, gt_suffix, pred_prefix, pred_suffix)"
 
 
 def natural_key(name: str) -> tuple:
@@ -37,6 +42,15 @@ def shorten(names, limit: int = _SHOWN) -> str:
     names = list(names)
     shown = ", ".join(str(name) for name in names[:limit])
     return shown + (f", ... (+{len(names) - limit} more)" if len(names) > limit else "")
+
+
+def prediction_folder(method: str, folder: str | os.PathLike) -> str:
+    """How messages name a method's prediction folder.
+
+    >>> prediction_folder("MINet", "out/minet")
+    'the prediction folder of MINet (out/minet)'
+    """
+    return f"the prediction folder of {method} ({folder})"
 
 
 def _shared_name(file_name: str, prefix: str, suffix: str) -> str | None:
@@ -52,7 +66,7 @@ def _shared_name(file_name: str, prefix: str, suffix: str) -> str | None:
 
 
 def list_maps(
-    folder: str | os.PathLike, *, prefix: str = "", suffix: str = "", option: str = "--gt"
+    folder: str | os.PathLike, *, prefix: str = "", suffix: str = "", what: str | None = None
 ) -> tuple[dict[str, Path], dict[str, list[Path]]]:
     """Map shared name -> file for the maps in ``folder``, and the names held by several files.
 
@@ -61,16 +75,17 @@ def list_maps(
     corrupt map, with a message naming it, instead of passing for a missing prediction.
 
     Raises :class:`SodbenchError` when the folder cannot be listed (missing, a file, a
-    looping or broken link, no permission) or holds no matching map (``option`` names the
-    command-line option the folder came from).
+    looping or broken link, no permission) or holds no matching map; ``what`` names the
+    folder in the message (default ``"the folder <folder>"``).
     """
-    folder = check_input_folder(folder, f"{option} {folder}")
+    what = what or f"the folder {folder}"
+    folder = check_input_folder(folder, what)
     found: dict[str, list[Path]] = {}
     try:
         with os.scandir(folder) as entries:
             names = [entry.name for entry in entries]
     except OSError as error:
-        raise SodbenchError(f"{option} {folder}: cannot list the folder "
+        raise SodbenchError(f"{what}: cannot list the folder "
                             f"({error.strerror or type(error).__name__})") from error
     for file_name in names:
         name = _shared_name(file_name, prefix, suffix)
@@ -79,7 +94,7 @@ def list_maps(
     if not found:
         rule = f" named {prefix!r}+name+{suffix!r}" if prefix or suffix else ""
         raise SodbenchError(
-            f"{option} {folder}: no maps{rule} ({' '.join(MAP_EXTENSIONS)}) in this folder"
+            f"{what}: no maps{rule} ({' '.join(MAP_EXTENSIONS)}) in this folder"
         )
     unique = {name: paths[0] for name, paths in found.items() if len(paths) == 1}
     duplicates = {name: sorted(paths) for name, paths in found.items() if len(paths) > 1}
@@ -113,12 +128,13 @@ class Pairing:
         return notes
 
 
-def _duplicate_error(duplicates: dict[str, list[Path]], option: str) -> SodbenchError:
+def _duplicate_error(duplicates: dict[str, list[Path]], what: str) -> SodbenchError:
     name, paths = next(iter(sorted(duplicates.items())))
     more = f" (and {len(duplicates) - 1} more names)" if len(duplicates) > 1 else ""
     return SodbenchError(
-        f"{option}: {len(paths)} files share the name {name!r}: "
-        f"{', '.join(str(path) for path in paths)}{more}; remove one or use --on-missing skip"
+        f"{what}: {len(paths)} files share the name {name!r}: "
+        f"{', '.join(str(path) for path in paths)}{more}; remove one or use "
+        "on_missing=\"skip\""
     )
 
 
@@ -141,30 +157,30 @@ def pair_folders(
     :meth:`Pairing.notes`.
     """
     if on_missing not in ON_MISSING:
-        raise SodbenchError(f"--on-missing {on_missing!r}: choose one of {', '.join(ON_MISSING)}")
-    gt, gt_dups = list_maps(gt_dir, prefix=gt_prefix, suffix=gt_suffix, option="--gt")
-    pred_option = f"--pred {method}={pred_dir}"
+        raise SodbenchError(f"on_missing={on_missing!r}: choose one of {', '.join(ON_MISSING)}")
+    gt_folder, pred_folder = f"the GT folder {gt_dir}", prediction_folder(method, pred_dir)
+    gt, gt_dups = list_maps(gt_dir, prefix=gt_prefix, suffix=gt_suffix, what=gt_folder)
     pred, pred_dups = list_maps(pred_dir, prefix=pred_prefix, suffix=pred_suffix,
-                                option=pred_option)
+                                what=pred_folder)
     strict = on_missing == "error"
     if strict and gt_dups:
-        raise _duplicate_error(gt_dups, f"--gt {gt_dir}")
+        raise _duplicate_error(gt_dups, gt_folder)
     if strict and pred_dups:
-        raise _duplicate_error(pred_dups, pred_option)
+        raise _duplicate_error(pred_dups, pred_folder)
     gt_names = set(gt) | set(gt_dups)
     common = sorted(set(gt) & set(pred), key=natural_key)
     if not common:
         raise SodbenchError(
-            f"{pred_option}: no prediction name matches a GT name in {gt_dir} "
+            f"{pred_folder}: no prediction name matches a GT name in {gt_dir} "
             f"(GT e.g. {min(gt_names, key=natural_key)!r}, prediction e.g. "
             f"{min(set(pred) | set(pred_dups), key=natural_key)!r}); "
-            "check --gt-prefix/--gt-suffix/--pred-prefix/--pred-suffix"
+            f"check the name rules {NAME_RULES}"
         )
     missing = sorted(set(gt) - set(pred) - set(pred_dups), key=natural_key)
     if strict and missing:
         raise SodbenchError(
-            f"{pred_option}: {len(missing)} of {len(gt_names)} GT maps have no prediction: "
-            f"{shorten(missing)}; use --on-missing skip to evaluate the others"
+            f"{pred_folder}: {len(missing)} of {len(gt_names)} GT maps have no prediction: "
+            f"{shorten(missing)}; use on_missing=\"skip\" to evaluate the others"
         )
     return Pairing(
         pairs=[(name, gt[name], pred[name]) for name in common],

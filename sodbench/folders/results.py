@@ -4,11 +4,11 @@ One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
 
     {
       "format": "sodbench.results", "schema": 1,
-      "provenance": {"sodbench_version": ..., "profile": ..., "created": ISO-8601,
+      "provenance": {"sodbench_version": ..., "conventions": ..., "created": ISO-8601,
                      "options": {...}, "resize_policy": ..., "python": ..., "numpy": ...},
       "entries": [
         {"dataset": "SD-Saliency-900", "method": "MCITF",
-         "profile": "pysodmetrics",
+         "conventions": "pysodmetrics",
          "counts": {"n_evaluated": 900, "n_gt": 900, "n_resized": 0, "coverage": 1.0,
                     "images_sha256": ...},  # SHA-256 of the sorted scored names, "\\n"-joined
          "metrics": {"MAE": 0.01, "Sm": 0.9, ...},        # canonical scalar keys, full precision
@@ -21,6 +21,10 @@ One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
 
 Values are stored with full float64 precision (JSON floats round-trip exactly); rounding
 happens only when a table is rendered. NaN is written as ``null``.
+
+sodbench 0.1.0 named the metric conventions ``"profile"`` (in the provenance and in each
+entry); :func:`load_results` reads such files and returns them with ``"conventions"``, so
+every reader sees one word.
 """
 
 from __future__ import annotations
@@ -36,8 +40,13 @@ from sodbench.folders.inputs import open_input
 from sodbench.folders.outputs import atomic_write
 from sodbench.metrics.keys import METRIC_KEYS
 
+__all__ = ["FORMAT", "SCHEMA", "dump_results", "load_results", "stamp"]
+
 FORMAT = "sodbench.results"
 SCHEMA = 1
+# the 0.1.0 name of "conventions" in provenance and entries, still read
+_OLD_WORD = "profile"
+_WRITE_IT = "write the file with dump_results (as `sodbench eval` does)"
 
 
 def _nan_to_none(value: Any) -> Any:
@@ -52,17 +61,52 @@ def _nan_to_none(value: Any) -> Any:
     return value
 
 
+def stamp(document: dict) -> dict:
+    """``document`` (provenance, entries) with the format and schema of a results file first.
+
+    The one place that stamps them: :func:`dump_results` and ``sodbench.evaluate`` both use it.
+
+    >>> stamp({"entries": []})
+    {'format': 'sodbench.results', 'schema': 1, 'entries': []}
+    """
+    for key, value in (("format", FORMAT), ("schema", SCHEMA)):
+        if document.get(key, value) != value:
+            raise SodbenchError(f"a document of {key} {document[key]!r} is not a results "
+                                f"document ({key} {value!r})")
+    return {"format": FORMAT, "schema": SCHEMA, **document}
+
+
 def dump_results(document: dict, path: str | os.PathLike) -> None:
-    """Write a results document atomically (see the module docstring for the layout)."""
-    document = {"format": FORMAT, "schema": SCHEMA, **document}
-    atomic_write(path, json.dumps(_nan_to_none(document), indent=1, allow_nan=False) + "\n")
+    """Write a results document atomically (see the module docstring for the layout).
+
+    Parameters
+    ----------
+    document : dict
+        ``{"provenance", "entries"}``, stamped or not (see :func:`stamp`).
+    path : path-like
+        The JSON file to write; NaN is written as ``null``.
+    """
+    text = json.dumps(_nan_to_none(stamp(document)), indent=1, allow_nan=False)
+    atomic_write(path, text + "\n")
 
 
 def load_results(path: str | os.PathLike) -> dict:
-    """Read and validate a results file; a bad file raises a one-line :class:`SodbenchError`."""
+    """Read and validate a results file; a bad file raises a one-line :class:`SodbenchError`.
+
+    Parameters
+    ----------
+    path : path-like
+        A file written by :func:`dump_results` (by this version or by 0.1.0).
+
+    Returns
+    -------
+    dict
+        The document, with the metric conventions under ``"conventions"`` in the provenance
+        and in every entry that names them (0.1.0 files say ``"profile"``).
+    """
     path = Path(path)
     if not path.exists() and not path.is_symlink():
-        raise SodbenchError(f"{path}: no such results file (write one with `sodbench eval --json`)")
+        raise SodbenchError(f"{path}: no such results file ({_WRITE_IT})")
     try:
         with open_input(path) as handle:
             document = json.loads(handle.read().decode("utf-8"))
@@ -72,7 +116,7 @@ def load_results(path: str | os.PathLike) -> dict:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SodbenchError(
             f"{path}: not a sodbench results file (expected \"format\": \"{FORMAT}\"; "
-            "write one with `sodbench eval --json`)"
+            f"{_WRITE_IT})"
         )
     if document.get("schema") != SCHEMA:
         raise SodbenchError(
@@ -80,17 +124,37 @@ def load_results(path: str | os.PathLike) -> dict:
             f"(this sodbench reads schema {SCHEMA})"
         )
     if not isinstance(document.get("provenance", {}), dict):
-        raise SodbenchError(f"{path}: \"provenance\" must be an object; write the file with "
-                            "`sodbench eval --json`")
+        raise SodbenchError(f"{path}: \"provenance\" must be an object; {_WRITE_IT}")
+    problem = _conventions_problem(document.get("provenance", {}))
+    if problem:
+        raise SodbenchError(f"{path}: \"provenance\" {problem}; {_WRITE_IT}")
     entries = document.get("entries")
     if not isinstance(entries, list):
         raise SodbenchError(f"{path}: \"entries\" must be a list of (dataset, method) results")
     for index, entry in enumerate(entries):
         problem = _entry_problem(entry)
         if problem:
-            raise SodbenchError(f"{path}: entry {index} {problem}; write the file with "
-                                "`sodbench eval --json`")
+            raise SodbenchError(f"{path}: entry {index} {problem}; {_WRITE_IT}")
+    if "provenance" in document:
+        document["provenance"] = _new_word(document["provenance"])
+    document["entries"] = [_new_word(entry) for entry in entries]
     return document
+
+
+def _new_word(record: dict) -> dict:
+    """``record`` with its 0.1.0 key "profile" named "conventions", in the same place."""
+    return {("conventions" if key == _OLD_WORD else key): value for key, value in record.items()}
+
+
+def _conventions_problem(record: dict) -> str | None:
+    """Why the conventions named by a provenance block or an entry cannot be read, or None."""
+    for key in ("conventions", _OLD_WORD):
+        if key in record and not isinstance(record[key], str):
+            return f"has a \"{key}\" that is not a string"
+    if {"conventions", _OLD_WORD} <= record.keys() and record["conventions"] != record[_OLD_WORD]:
+        return (f"names the conventions twice, differently (\"conventions\" "
+                f"{record['conventions']!r}, \"{_OLD_WORD}\" {record[_OLD_WORD]!r})")
+    return None
 
 
 def _entry_problem(entry) -> str | None:
@@ -118,10 +182,8 @@ def _entry_problem(entry) -> str | None:
     if "notes" in entry and not (isinstance(entry["notes"], list)
                                  and all(isinstance(note, str) for note in entry["notes"])):
         return "has \"notes\" that are not a list of strings"
-    if "profile" in entry and not isinstance(entry["profile"], str):
-        return "has a \"profile\" that is not a string"
-    return _counts_problem(entry.get("counts") or {}) or _curves_problem(
-        entry.get("curves") or {})
+    return (_conventions_problem(entry) or _counts_problem(entry.get("counts") or {})
+            or _curves_problem(entry.get("curves") or {}))
 
 
 def _upper(key: str) -> float:

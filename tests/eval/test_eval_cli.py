@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from eval_helpers import InProcess, Interrupting
 from PIL import Image
+from scipy import ndimage
 
 from sodbench.cli import main
 from sodbench.demo.sample import generate
@@ -17,6 +20,7 @@ from sodbench.folders import evaluation
 from sodbench.folders.images import read_map, resize_to
 from sodbench.folders.pairing import natural_key
 from sodbench.folders.results import load_results
+from sodbench.folders.schedule import process_executor
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +85,9 @@ def test_results_equal_evaluator_on_same_arrays(sample, tmp_path, capsys):
         assert entry["curves"]["threshold"] == list(range(256))
         assert all(len(entry["curves"][k]) == 256 for k in ("precision", "recall", "F", "E"))
     provenance = document["provenance"]
-    assert provenance["profile"] == "pysodmetrics" and "bilinear" in provenance["resize_policy"]
+    assert provenance["conventions"] == "pysodmetrics" and "profile" not in provenance
+    assert "bilinear" in provenance["resize_policy"]
+    assert all(entry["conventions"] == "pysodmetrics" for entry in document["entries"])
     assert {"sodbench_version", "created", "options", "python", "numpy"} <= provenance.keys()
     per_image = pd.read_csv(tmp_path / "out" / "p.csv")
     good = per_image[per_image["method"] == "GoodNet"]
@@ -287,75 +293,66 @@ def test_gt_not_binary_and_empty_gt(sample, tmp_path, capsys):
     Image.fromarray(np.zeros_like(gt)).save(sample / "GT" / "Sc_3.png")
     assert _eval(sample, tmp_path / "out", "--quiet", methods=("GoodNet",)) == 0
     err = capsys.readouterr().err
-    assert "1 GT masks are not binary; binarised as the profile says: Pa_1.png" in err
+    assert "1 GT masks are not binary; binarised as the conventions say: Pa_1.png" in err
     assert "1 GT masks are empty (all background); evaluated: Sc_3.png" in err
     entry = load_results(tmp_path / "out" / "r.json")["entries"][0]
     assert entry["counts"]["n_evaluated"] == 9
     _assert_entry_equals(entry, _reference(sample / "GT", sample / "pred" / "GoodNet"))
 
 
-def test_cache_reuse_invalidation_and_no_cache(sample, tmp_path, monkeypatch, capsys):
-    calls = []
-    real = evaluation.evaluate_chunk
+def test_cache_reuse_invalidation_and_no_cache(sample, tmp_path, monkeypatch, run_arguments):
+    executor = run_arguments["executor"] = InProcess()
 
-    def counting(task_pairs, options):
-        calls.extend(len(pairs) for pairs in task_pairs)  # pairs scored per method
-        return real(task_pairs, options)
+    def calls():  # pairs scored per method, unit after unit
+        return [len(pairs) for unit in executor.units for pairs in unit]
 
-    monkeypatch.setattr(evaluation, "evaluate_chunk", counting)
     out = tmp_path / "out"
-    assert _eval(sample, out, "--jobs", "1", "--quiet") == 0
-    assert calls == [9, 9] and len(list((out / ".sodbench_cache").iterdir())) == 2
+    assert _eval(sample, out, "--quiet") == 0
+    assert calls() == [9, 9] and len(list((out / ".sodbench_cache").iterdir())) == 2
     first = load_results(out / "r.json")["entries"]
-    assert _eval(sample, out, "--jobs", "1", "--quiet") == 0
-    assert calls == [9, 9]
+    assert _eval(sample, out, "--quiet") == 0
+    assert calls() == [9, 9]
     assert load_results(out / "r.json")["entries"] == first
     changed = sample / "pred" / "WeakNet" / "In_1.jpg"
     os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
-    assert _eval(sample, out, "--jobs", "1", "--quiet") == 0
-    assert calls == [9, 9, 9]
-    assert _eval(sample, out, "--jobs", "1", "--quiet", "--no-cache") == 0
-    assert calls == [9, 9, 9, 9, 9]
-    assert _eval(sample, out, "--jobs", "1", "--quiet", "--metrics", "MAE,Sm") == 0
-    assert calls[-2:] == [9, 9]
+    assert _eval(sample, out, "--quiet") == 0
+    assert calls() == [9, 9, 9]
+    assert _eval(sample, out, "--quiet", "--no-cache") == 0
+    assert calls() == [9, 9, 9, 9, 9]
+    assert _eval(sample, out, "--quiet", "--metrics", "MAE,Sm") == 0
+    assert calls()[-2:] == [9, 9]
     assert set(load_results(out / "r.json")["entries"][0]["metrics"]) == {"MAE", "Sm"}
+    run_arguments["chunk_size"] = 4  # the numbers' last bits depend on it: not served
+    assert _eval(sample, out, "--quiet") == 0
+    assert calls()[-6:] == [4, 4, 4, 4, 1, 1]
+    del run_arguments["chunk_size"]
     monkeypatch.setenv("SODBENCH_CACHE_DIR", str(tmp_path / "elsewhere"))
-    assert _eval(sample, out, "--jobs", "1", "--quiet") == 0
+    assert _eval(sample, out, "--quiet") == 0
     assert len(list((tmp_path / "elsewhere").iterdir())) == 2
 
 
-def test_interrupted_run_keeps_old_results_and_resumes(sample, tmp_path, monkeypatch, capsys):
+def test_interrupted_run_keeps_old_results_and_resumes(sample, tmp_path, capsys,
+                                                        run_arguments):
     out = tmp_path / "out"
     methods = ("GoodNet", "WeakNet", "Copy")
     (sample / "pred" / "Copy").mkdir()
     for path in (sample / "pred" / "GoodNet").iterdir():
         (sample / "pred" / "Copy" / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setattr(evaluation, "CHUNK_SIZE", 4)  # 9 GT maps: chunks of 4, 4 and 1
+    run_arguments["chunk_size"] = 4  # 9 GT maps: chunks of 4, 4 and 1
     assert _eval(sample, out, "--quiet", "--no-cache", methods=methods) == 0
     complete = load_results(out / "r.json")
     old_bytes = (out / "r.json").read_bytes()
-    real = evaluation.evaluate_chunk
-    calls = []
-
-    def interrupted(task_pairs, options):
-        calls.append([pairs[0][0] for pairs in task_pairs])  # first GT name per method
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(task_pairs, options)
-
-    monkeypatch.setattr(evaluation, "evaluate_chunk", interrupted)
-    assert _eval(sample, out, "--jobs", "1", methods=methods) == 130
+    executor = run_arguments["executor"] = InProcess(interrupt_at=1)
+    assert _eval(sample, out, methods=methods) == 130
     assert "interrupted; finished work was kept" in capsys.readouterr().err
     assert (out / "r.json").read_bytes() == old_bytes
     # the first chunk of every method was kept; no entry is finished yet
     partial = out / ".sodbench_cache" / "partial"
     assert sorted(len(list(folder.iterdir())) for folder in partial.iterdir()) == [1, 1, 1]
-    assert calls == [["In_1", "In_1", "In_1"], ["Pa_2", "Pa_2", "Pa_2"]]
-    calls.clear()
-    monkeypatch.setattr(evaluation, "evaluate_chunk", lambda p, o: (calls.append(
-        [pairs[0][0] for pairs in p]), real(p, o))[1])
-    assert _eval(sample, out, "--jobs", "1", "--resume", methods=methods) == 0
-    assert calls == [["Pa_2", "Pa_2", "Pa_2"], ["Sc_3", "Sc_3", "Sc_3"]]
+    assert executor.first_names() == [["In_1", "In_1", "In_1"], ["Pa_2", "Pa_2", "Pa_2"]]
+    executor = run_arguments["executor"] = InProcess()
+    assert _eval(sample, out, "--resume", methods=methods) == 0
+    assert executor.first_names() == [["Pa_2", "Pa_2", "Pa_2"], ["Sc_3", "Sc_3", "Sc_3"]]
     assert "resumed 0 of 3 (dataset, method) results and 3 chunks of unfinished ones from" in (
         capsys.readouterr().err)
     assert load_results(out / "r.json")["entries"] == complete["entries"]
@@ -363,24 +360,48 @@ def test_interrupted_run_keeps_old_results_and_resumes(sample, tmp_path, monkeyp
     assert _eval(sample, out, "--resume", "--no-cache") == 2
 
 
-def test_methods_share_each_gt_read_and_distance_transform(sample, tmp_path, monkeypatch):
-    """Three methods on one GT folder: each GT file is read once and its wF context made once,
-    and every method's numbers equal those of a run of that method alone."""
-    from sodbench.metrics import wfmeasure
+_OPENED: list[str] | None = None  # files opened while a test watches (the `opened` fixture)
 
+
+def _record_open(event: str, args: tuple) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, os.PathLike)):
+        _OPENED.append(os.fspath(args[0]))
+
+
+@pytest.fixture
+def opened():
+    """The paths this process opens during the test (a Python audit hook: stays installed,
+    idle outside the test)."""
+    global _OPENED
+    if not getattr(sys, "_sodbench_test_hook", False):
+        sys.addaudithook(_record_open)
+        sys._sodbench_test_hook = True
+    _OPENED = []
+    yield _OPENED
+    _OPENED = None
+
+
+def test_methods_share_each_gt_read_and_distance_transform(sample, tmp_path, monkeypatch,
+                                                           opened):
+    """Three methods on one GT folder: each GT file is read once and its wF distance
+    transform made once, and every method's numbers equal those of a run of that method
+    alone."""
     methods = ("GoodNet", "WeakNet", "Copy")
     (sample / "pred" / "Copy").mkdir()
     for path in (sample / "pred" / "WeakNet").iterdir():
         (sample / "pred" / "Copy" / path.name).write_bytes(path.read_bytes())
     out = tmp_path / "together"
-    contexts, reads = [], []
-    real_context, real_read = wfmeasure.context, evaluation._read_gt
-    monkeypatch.setattr(wfmeasure, "context", lambda m: (contexts.append(1), real_context(m))[1])
-    monkeypatch.setattr(evaluation, "_read_gt",
-                        lambda p, *rest: (reads.append(p.name), real_read(p, *rest))[1])
     assert _eval(sample, out, "--jobs", "1", "--quiet", "--no-cache", methods=methods) == 0
+    reads = [os.path.basename(path) for path in opened
+             if os.path.dirname(path) == str(sample / "GT")]
     assert len(reads) == len(set(reads)) == 9
-    assert len(contexts) == 9
+    transforms = []
+    real_transform = ndimage.distance_transform_edt
+    monkeypatch.setattr(ndimage, "distance_transform_edt",
+                        lambda *a, **k: (transforms.append(1), real_transform(*a, **k))[1])
+    assert _eval(sample, tmp_path / "wF", "--jobs", "1", "--quiet", "--no-cache",
+                 "--metrics", "wF", methods=methods) == 0
+    assert len(transforms) == 9  # the wF metric's only use of it
     together = load_results(out / "r.json")["entries"]
     for method, entry in zip(methods, together, strict=True):
         alone = tmp_path / method
@@ -466,7 +487,7 @@ Mine = "SD2/pred/WeakNet"
         err = capsys.readouterr().err
         assert f"{config}: " in err and message in err and err.count("\n") == 1, err
     assert main(["eval", "--config", str(tmp_path / "none.toml")]) == 2
-    assert "--config" in capsys.readouterr().err
+    assert f"the config file {tmp_path / 'none.toml'}: no such file" in capsys.readouterr().err
     assert main(["eval", "--config", str(config), "--dataset", "X"]) == 2
     assert "name datasets and folders in the config file" in capsys.readouterr().err
 
@@ -490,33 +511,29 @@ def test_python_api_returns_the_document(sample):
                                            metrics=["MAE", "wF"]))
 
 
-def test_interrupt_during_pool_run_terminates_workers_and_keeps_finished(tmp_path, monkeypatch,
-                                                                          capsys):
-    sample = generate(tmp_path / "s", n_images=40, size=24, seed=4)
-    real = evaluation._finish
-    finished = []
-
-    def interrupt_second(*args):
-        if finished:
-            raise KeyboardInterrupt
-        finished.append(real(*args))
-        return finished[-1]
-
-    monkeypatch.setattr(evaluation, "_finish", interrupt_second)
+def test_interrupt_during_a_pool_run_keeps_finished_work(tmp_path, capsys, run_arguments):
+    sample = generate(tmp_path / "s", n_images=40, size=24, seed=4)  # chunks of 32 and 8
+    names = sorted((path.stem for path in (sample / "GT").iterdir()), key=natural_key)
+    for path in (sample / "pred" / "GoodNet").iterdir():  # GoodNet: the first chunk only
+        if path.stem in names[32:]:
+            path.unlink()
     out = tmp_path / "out"
-    assert _eval(sample, out, "--jobs", "2") == 130
+    with process_executor(2) as pool:
+        # unit 0 (chunk 0 of both methods) is scored by the workers; then Ctrl-C
+        run_arguments["executor"] = Interrupting(pool, at=1)
+        assert _eval(sample, out, "--on-missing", "skip") == 130
     assert "interrupted; finished work was kept" in capsys.readouterr().err
     assert not (out / "r.json").exists()
     [cached] = [path for path in (out / ".sodbench_cache").iterdir() if path.is_file()]
-    assert "GoodNet" in cached.name
-    # WeakNet's first chunk (of two) was kept too; the interrupt came while finishing it
+    assert "GoodNet" in cached.name  # finished by chunk 0 alone
+    # WeakNet's first chunk (of two) was kept too
     [partial] = (out / ".sodbench_cache" / "partial").iterdir()
     assert "WeakNet" in partial.name and [p.name for p in partial.iterdir()] == ["0.json"]
-    monkeypatch.setattr(evaluation, "_finish", real)
-    assert _eval(sample, out, "--jobs", "2", "--resume") == 0
+    del run_arguments["executor"]
+    assert _eval(sample, out, "--jobs", "2", "--on-missing", "skip", "--resume") == 0
     assert "resumed 1 of 2 (dataset, method) results and 1 chunk of unfinished ones" in (
         capsys.readouterr().err)
     resumed = load_results(out / "r.json")["entries"]
-    assert resumed[0]["metrics"] == finished[0].entry["metrics"]
-    assert _eval(sample, tmp_path / "fresh", "--jobs", "1", "--no-cache", "--quiet") == 0
+    assert _eval(sample, tmp_path / "fresh", "--jobs", "1", "--on-missing", "skip",
+                 "--no-cache", "--quiet") == 0
     assert load_results(tmp_path / "fresh" / "r.json")["entries"] == resumed

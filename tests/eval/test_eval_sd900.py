@@ -16,10 +16,10 @@ import pytest
 
 from sodbench.cli import main
 from sodbench.evaluator import Evaluator
-from sodbench.folders.evaluation import CHUNK_SIZE
 from sodbench.folders.images import read_map
 from sodbench.folders.pairing import natural_key
 from sodbench.folders.results import load_results
+from sodbench.folders.schedule import CHUNK_SIZE
 
 py_sod_metrics = pytest.importorskip("py_sod_metrics")
 

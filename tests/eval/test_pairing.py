@@ -33,14 +33,14 @@ def test_prefix_and_suffix_with_or_without_extension(tmp_path):
     assert pairing.pairs[1][2].name == "In_2_sal.png"
 
 
-def test_missing_prediction_is_an_error_naming_files_and_the_option(tmp_path):
+def test_missing_prediction_is_an_error_naming_files_and_the_argument(tmp_path):
     gt = _touch(tmp_path / "gt", "a.png", "b.png", "c.png")
     pred = _touch(tmp_path / "pred", "a.png")
     with pytest.raises(SodbenchError) as error:
         pair_folders(gt, pred, method="M")
     assert str(error.value) == (
-        f"--pred M={pred}: 2 of 3 GT maps have no prediction: b, c; "
-        "use --on-missing skip to evaluate the others")
+        f"the prediction folder of M ({pred}): 2 of 3 GT maps have no prediction: b, c; "
+        'use on_missing="skip" to evaluate the others')
     pairing = pair_folders(gt, pred, on_missing="skip")
     assert pairing.missing == ["b", "c"] and len(pairing.pairs) == 1
     assert pairing.notes() == ["2 GT maps without prediction were skipped: b, c"]
@@ -50,12 +50,12 @@ def test_duplicates_strict_and_skipped(tmp_path):
     gt = _touch(tmp_path / "gt", "In_1.png", "In_2.png")
     pred = _touch(tmp_path / "pred", "In_1.png", "In_1.jpg", "In_2.png")
     with pytest.raises(SodbenchError, match=r"2 files share the name 'In_1': .*In_1.jpg, "
-                                            r".*In_1.png; remove one or use --on-missing skip"):
+                                            r".*In_1.png; remove one or use on_missing=\"skip\"$"):
         pair_folders(gt, pred)
     pairing = pair_folders(gt, pred, on_missing="skip")
     assert pairing.duplicates == ["In_1"] and [p[0] for p in pairing.pairs] == ["In_2"]
     _touch(gt, "In_2.bmp")
-    with pytest.raises(SodbenchError, match=r"--gt .*share the name 'In_2'"):
+    with pytest.raises(SodbenchError, match=r"^the GT folder .*share the name 'In_2'"):
         pair_folders(gt, pred)
 
 
@@ -68,17 +68,20 @@ def test_extra_predictions_are_reported_not_fatal(tmp_path):
 
 
 def test_folder_errors(tmp_path):
-    with pytest.raises(SodbenchError, match=r"^--gt .*nope: no such folder$"):
+    with pytest.raises(SodbenchError, match=r"^the folder .*nope: no such folder$"):
         list_maps(tmp_path / "nope")
+    with pytest.raises(SodbenchError, match=r"^the GT folder .*nope: no such folder$"):
+        list_maps(tmp_path / "nope", what=f"the GT folder {tmp_path / 'nope'}")
     _touch(tmp_path / "empty", "readme.txt")
     with pytest.raises(SodbenchError, match=r"empty: no maps \(.png .jpg"):
         list_maps(tmp_path / "empty")
     gt = _touch(tmp_path / "gt", "a.png")
     pred = _touch(tmp_path / "pred", "b.png")
     with pytest.raises(SodbenchError, match=r"no prediction name matches a GT name .*'a'.*'b'.*"
-                                            r"--pred-prefix"):
+                                            r"check the name rules \(gt_prefix, gt_suffix, "
+                                            r"pred_prefix, pred_suffix\)$"):
         pair_folders(gt, pred)
-    with pytest.raises(SodbenchError, match=r"--on-missing 'maybe'"):
+    with pytest.raises(SodbenchError, match=r"^on_missing='maybe': choose one of error, skip$"):
         pair_folders(gt, pred, on_missing="maybe")
 
 

@@ -22,7 +22,7 @@ from sodbench import Evaluator, evaluate
 from sodbench.demo.sample import generate
 from sodbench.folders import cache as cache_module
 from sodbench.folders.results import load_results
-from sodbench.metrics import emeasure
+from sodbench.metrics import _emeasure as emeasure
 
 
 def _pair():
@@ -39,8 +39,8 @@ def test_prediction_folder_equal_to_the_gt_folder_is_refused(cli, sample):
         run = cli("eval", "--gt", sample / "GT", "--pred", f"A={folder}", "--json", "r.json",
                   "--quiet")
         assert run.code == 2
-        assert run.error_line().startswith(f"error: --pred A={Path(folder)}: this is the GT "
-                                           "folder")
+        assert run.error_line().startswith(
+            f"error: the prediction folder of A ({Path(folder)}) is its GT folder")
     assert digests(sample) == before
     assert not any(p.name == "r.json" for p in sample.parent.iterdir())
 
@@ -50,10 +50,11 @@ def test_two_methods_on_one_prediction_folder_are_refused(cli, sample):
     run = cli("eval", "--gt", sample / "GT", "--pred", f"A={good}", "--pred", f"B={good}/",
               "--no-cache", "--quiet")
     assert run.code == 2
-    assert run.error_line().startswith(f"error: --pred B={good}: the same folder as "
-                                       f"--pred A={good} in dataset sample")
+    assert run.error_line().startswith(
+        f"error: the prediction folder of B ({good}) is the prediction folder of A ({good}) "
+        "in dataset sample")
     message = one_line_error(lambda: evaluate(sample / "GT", {"A": good, "B": good}, jobs=1))
-    assert "the same folder as --pred A=" in message
+    assert f"is the prediction folder of A ({good}) in dataset" in message
 
 
 def test_empty_metric_selection_is_refused_not_read_as_all(cli, sample, tmp_path):
@@ -263,7 +264,10 @@ def test_names_as_one_string_and_odd_threads_are_one_line():
 
 @pytest.mark.parametrize(("line", "expected"), [
     ("jobs = 0", "key 'jobs': 0: must be at least 1"),
-    ('profile = "zz"', "key 'profile': unknown profile 'zz'"),
+    ('conventions = "zz"', "key 'conventions': unknown conventions 'zz'"),
+    ('profile = "zz"', "key 'profile': unknown conventions 'zz'"),  # the 0.1.0 name
+    ('profile = "matlab"\nconventions = "matlab"', "key 'profile': the old name of "
+     "'conventions', given beside it"),
     ('on_missing = "zz"', "key 'on_missing': 'zz': choose one of error, skip"),
 ])
 def test_config_option_values_name_the_file_and_key(cli, sample, tmp_path, line, expected):
@@ -296,5 +300,5 @@ def test_evaluate_with_preds_not_a_mapping_or_jobs_not_whole_is_one_line(sample)
     for jobs in ("2", 1.5):
         message = one_line_error(lambda jobs=jobs: evaluate(sample / "GT", {"A": good},
                                                              jobs=jobs))
-        assert message == f"jobs={jobs!r}: must be a whole number of worker processes"
+        assert message == f"jobs={jobs!r}: must be a whole number"
     assert evaluate(sample / "GT", {"A": good}, jobs=np.int64(1))["entries"][0]["method"] == "A"

@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sodbench.cli import main
-from sodbench.cli.eval import _parse_pred
+from sodbench.cli.eval import parse_pred
 from sodbench.demo.sample import generate
 from sodbench.errors import SodbenchError
 from sodbench.folders.config import DATASET_KEYS, LAYOUTS, OPTION_TYPES, PATH_OPTIONS, load_config
-from sodbench.folders.evaluation import Task
 from sodbench.folders.inputs import name_problem
+from sodbench.folders.tasks import Task
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -295,7 +295,7 @@ pred_values = _mostly(
 @given(values_=st.lists(pred_values, min_size=1, max_size=3))
 def test_pred_parser(values_):
     try:
-        preds = _parse_pred(tuple(values_))
+        preds = parse_pred(tuple(values_))
     except SodbenchError as error:
         assert "\n" not in str(error)
         return

@@ -20,9 +20,9 @@ from trust_helpers import digests
 
 from sodbench import Evaluator, evaluate
 from sodbench.errors import SodbenchError
-from sodbench.evaluator.groundtruth import GroundTruth
 from sodbench.folders.images import read_map
 from sodbench.metrics.conventions import CONVENTIONS
+from sodbench.metrics.groundtruth import GroundTruth
 from sodbench.metrics.validate import binarize_gt
 
 FIX_8BIT = ("no pixel is above the GT threshold (gt > 128 on 0..255), so its foreground would "
@@ -85,7 +85,7 @@ def test_8bit_emptied_gt_is_scored_as_empty_when_allowed(cli, sample, tmp_path):
     run = _eval(cli, sample, out, "--allow-emptied-gt")
     assert run.code == 0, run.err
     assert f"warning: sample/GoodNet: 1 {EMPTIED_NOTE}: Pa_2.png" in run.err
-    assert "1 GT masks are not binary; binarised as the profile says: In_3.png" in run.err
+    assert "1 GT masks are not binary; binarised as the conventions say: In_3.png" in run.err
     entry, document = _entry(out)
     assert entry["counts"]["n_evaluated"] == 9
     assert document["provenance"]["options"]["allow_emptied_gt"] is True

@@ -110,11 +110,11 @@ def test_folder_argument_that_is_a_looping_or_broken_link(cli, sample, tmp_path,
         if option == "--gt":
             run = cli("eval", "--gt", folder, "--pred", f"G={sample / 'pred' / 'GoodNet'}",
                       "--no-cache", "--quiet")
-            expected = f"error: --gt {folder}: {problem}"
+            expected = f"error: the GT folder {folder}: {problem}"
         else:
             run = cli("eval", "--gt", sample / "GT", "--pred", f"G={folder}", "--no-cache",
                       "--quiet")
-            expected = f"error: --pred G={folder} {folder}: {problem}"
+            expected = f"error: the prediction folder of G ({folder}): {problem}"
         assert run.code == 2
         assert run.error_line() == expected
 
@@ -203,7 +203,7 @@ def test_folder_that_cannot_be_listed(cli, sample, monkeypatch):
     monkeypatch.setattr(os, "scandir", scandir)
     run = _eval(cli, sample)
     assert run.code == 2
-    assert run.error_line() == (f"error: --gt {sample / 'GT'}: cannot list the folder "
+    assert run.error_line() == (f"error: the GT folder {sample / 'GT'}: cannot list the folder "
                                 "(Permission denied)")
 
 
@@ -318,8 +318,8 @@ def test_config_naming_unreadable_paths(cli, sample, tmp_path):
     config.write_text(f'[[dataset]]\nname = "S"\ngt = "{loop}"\n'
                       f'[dataset.pred]\nG = "{sample / "pred" / "GoodNet"}"\n')
     run = cli("eval", "--config", config, "--no-cache", "--quiet")
-    assert run.code == 2 and run.error_line() == f"error: --gt {loop}: symlink loop; fix or " \
-                                                 "remove the link"
+    assert run.code == 2 and run.error_line() == (
+        f"error: the GT folder {loop}: symlink loop; fix or remove the link")
 
     # a looping method link under pred/ is reported, not silently dropped
     _loop(sample / "pred" / "LoopNet")
@@ -330,12 +330,12 @@ def test_config_naming_unreadable_paths(cli, sample, tmp_path):
 
     looping_config = _loop(tmp_path / "looping.toml")
     run = cli("eval", "--config", looping_config, "--no-cache", "--quiet")
-    assert run.error_line() == (f"error: --config {looping_config}: symlink loop; fix or "
-                                "remove the link")
+    assert run.error_line() == (f"error: the config file {looping_config}: symlink loop; fix "
+                                "or remove the link")
     os.mkfifo(tmp_path / "fifo.toml")
     run = cli("eval", "--config", tmp_path / "fifo.toml", "--no-cache", "--quiet")
-    assert run.error_line() == (f"error: --config {tmp_path / 'fifo.toml'}: is a FIFO (named "
-                                "pipe), not a regular file")
+    assert run.error_line() == (f"error: the config file {tmp_path / 'fifo.toml'}: is a FIFO "
+                                "(named pipe), not a regular file")
 
 
 def test_method_name_with_a_line_break_is_refused_in_one_line(cli, sample):
@@ -350,7 +350,7 @@ def test_error_message_with_a_line_break_in_a_path_stays_one_line(cli, tmp_path)
     folder = tmp_path / "two\nlines"
     run = cli("eval", "--gt", folder, "--pred", f"G={folder}", "--no-cache", "--quiet")
     assert run.code == 2
-    assert run.err.splitlines() == [f"error: --gt {tmp_path}/two\\nlines: no such folder"]
+    assert run.err.splitlines() == [f"error: the GT folder {tmp_path}/two\\nlines: no such folder"]
 
 
 def test_open_image_shares_the_guards_and_passes_the_callers_errors(tmp_path):

@@ -1,0 +1,107 @@
+"""The results entry of one (dataset, method), and the provenance of a results document.
+
+The layout of both is that of :mod:`sodbench.folders.results`, which stamps the document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+from PIL import __version__ as pillow_version
+
+from sodbench import __version__
+from sodbench.errors import SodbenchError
+from sodbench.evaluator import Evaluator
+from sodbench.folders.images import RESIZE_POLICY
+from sodbench.folders.pairing import Pairing, prediction_folder
+from sodbench.folders.reading import Note, NoteKind, count, describe
+from sodbench.folders.scoring import Scored, new_evaluator
+from sodbench.folders.tasks import Options, Task
+
+__all__ = ["THRESHOLDS", "EntryResult", "entry", "finish", "provenance"]
+
+THRESHOLDS = list(range(256))
+
+
+@dataclass
+class EntryResult:
+    """The results entry of one (dataset, method) and its per-image table."""
+
+    entry: dict
+    per_image: pd.DataFrame
+    from_cache: bool = False
+    resumed_chunks: int = 0
+    """Chunks of this entry taken from an interrupted run's cache instead of recomputed."""
+
+
+def entry(task: Task, pairing: Pairing, evaluator: Evaluator, notes: list[Note],
+          options: Options) -> dict:
+    """The results entry of a finished (dataset, method): metrics, curves, counts, notes."""
+    results = evaluator.compute()
+    curves = results.pop("curves")
+    skipped = count(notes, NoteKind.UNREADABLE, NoteKind.GT_UNREADABLE)
+    n_evaluated = len(pairing.pairs) - skipped
+    # Which images were scored, not only how many: `check` and `table` refuse to compare
+    # entries scored on different image sets. Sorted, so chunk order and resumes do not matter.
+    scored = sorted(str(name) for name in evaluator.per_image()["name"])
+    images_sha256 = hashlib.sha256("\n".join(scored).encode("utf-8")).hexdigest()
+    return {
+        "dataset": task.dataset,
+        "method": task.method,
+        "conventions": options.conventions,
+        "counts": {
+            "n_evaluated": n_evaluated,
+            "n_gt": pairing.n_gt,
+            "n_resized": count(notes, NoteKind.RESIZED),
+            "coverage": n_evaluated / pairing.n_gt,
+            "n_missing": len(pairing.missing),
+            "n_duplicate": len(pairing.duplicates),
+            "n_unreadable": skipped,
+            "n_extra": len(pairing.extra),
+            "images_sha256": images_sha256,
+        },
+        "metrics": {key: float(value) for key, value in results.items()},
+        "curves": {"threshold": THRESHOLDS, **{k: np.asarray(v) for k, v in curves.items()}},
+        "notes": pairing.notes() + describe(notes),
+        "paths": {"gt": str(task.gt_dir), "pred": str(task.pred_dir)},
+    }
+
+
+def finish(task: Task, pairing: Pairing, chunks: Iterable[Scored],
+           options: Options) -> EntryResult:
+    """Merge a method's scored chunks, in the order given (chunk order), into its entry.
+
+    Raises
+    ------
+    SodbenchError
+        When no pair could be scored (every prediction or GT map unreadable and skipped).
+    """
+    evaluator, notes = new_evaluator(options), []
+    for scored in chunks:
+        evaluator.merge(scored.evaluator)
+        notes += scored.notes
+    if evaluator.n_images == 0:
+        raise SodbenchError(f"{prediction_folder(task.method, task.pred_dir)}: no pair of a "
+                            "readable prediction and a readable GT map")
+    return EntryResult(entry(task, pairing, evaluator, notes, options), evaluator.per_image())
+
+
+def provenance(options: Options) -> dict:
+    """Who computed the numbers, how and when (the ``provenance`` block of a results file)."""
+    return {
+        "sodbench_version": __version__,
+        "conventions": options.conventions,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "options": options.record(),
+        "resize_policy": RESIZE_POLICY,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pillow": pillow_version,
+        "platform": platform.platform(),
+    }

@@ -1,0 +1,135 @@
+"""Scheduling (sodbench.folders.schedule): units in plan order on any executor, the same
+numbers for every executor, worker count and arrival order, and what an error leaves."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+
+import pytest
+from eval_helpers import InProcess
+
+from sodbench.demo.sample import generate
+from sodbench.errors import SodbenchError
+from sodbench.folders import evaluation
+from sodbench.folders.pairing import pair_folders
+from sodbench.folders.schedule import (
+    CHUNK_SIZE,
+    WorkUnit,
+    chunks_of,
+    plan,
+    process_executor,
+    run_units,
+)
+
+
+class Reversed(Executor):
+    """Runs every unit when the first result is asked for (all are submitted by then), last
+    to first: results arrive in the reverse of plan order."""
+
+    def __init__(self):
+        self.calls: list = []
+        self.order: list[int] = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = _RunsAll(self)
+        self.calls.append((future, fn, args, kwargs))
+        return future
+
+    def run_all(self):
+        if self.order:
+            return
+        for number, (future, fn, args, kwargs) in reversed(list(enumerate(self.calls))):
+            if future.set_running_or_notify_cancel():
+                self.order.append(number)
+                try:
+                    future.set_result(fn(*args, **kwargs))
+                except BaseException as error:  # handed to the caller, as a pool does
+                    future.set_exception(error)
+
+
+class _RunsAll(Future):
+    def __init__(self, executor: Reversed):
+        super().__init__()
+        self.executor = executor
+
+    def result(self, timeout=None):
+        self.executor.run_all()
+        return super().result(timeout)
+
+
+def _units(n: int) -> list[WorkUnit]:
+    return [WorkUnit(index, (0,), ([(f"n{index}", None, None)],)) for index in range(n)]
+
+
+def _name(pairs):
+    return pairs[0][0][0]
+
+
+def test_results_come_in_plan_order_whatever_order_they_finish_in():
+    units, seen = _units(5), []
+    executor = Reversed()
+    run_units(units, _name, lambda unit, result: seen.append((unit.chunk, result)),
+              executor=executor)
+    assert executor.order == [4, 3, 2, 1, 0]
+    assert seen == [(index, f"n{index}") for index in range(5)]
+
+
+def test_an_error_stops_the_run_and_cancels_the_units_not_started():
+    executor, seen = InProcess(), []
+
+    def work(pairs):
+        if _name(pairs) == "n2":
+            raise SodbenchError("unit 2 is bad")
+        return _name(pairs)
+
+    with pytest.raises(SodbenchError, match="unit 2 is bad"):
+        run_units(_units(5), work, lambda unit, result: seen.append(result), executor=executor)
+    assert seen == ["n0", "n1"]
+    assert len(executor.units) == 3  # units 3 and 4 never started
+
+
+def test_jobs_and_an_executor_are_one_or_the_other():
+    with ThreadPoolExecutor(2) as pool, pytest.raises(SodbenchError, match="not both"):
+        run_units(_units(2), _name, lambda unit, result: None, executor=pool, jobs=2)
+    with pytest.raises(SodbenchError, match=r"^jobs=0: must be at least 1$"):
+        run_units(_units(2), _name, lambda unit, result: None, jobs=0)
+
+
+def test_plan_cuts_each_gt_folder_into_chunks_and_skips_done_ones(tmp_path):
+    sample = generate(tmp_path / "s", n_images=9, size=16, seed=3)
+    pairings = {index: pair_folders(sample / "GT", sample / "pred" / method)
+                for index, method in enumerate(("GoodNet", "WeakNet"))}
+    folders = dict.fromkeys(pairings, str(sample / "GT"))
+    units = plan(pairings, folders, chunk_size=4, done={1: {0}})
+    assert [(unit.chunk, unit.tasks, unit.size) for unit in units] == [
+        (0, (0,), 4), (1, (0, 1), 8), (2, (0, 1), 2)]
+    assert [pairs[0][0] for pairs in units[1].pairs] == ["Pa_2", "Pa_2"]
+    assert chunks_of(pairings[0], 4) == [0, 1, 2] and chunks_of(pairings[0]) == [0]
+    assert CHUNK_SIZE == 32
+
+
+@pytest.mark.parametrize("chunk_size", [0, -1, 2.5, True, "4"])
+def test_chunk_size_must_be_a_whole_number(tmp_path, chunk_size):
+    sample = generate(tmp_path / "s", n_images=3, size=16, seed=3)
+    with pytest.raises(SodbenchError, match=r"^chunk_size=.*: must be a whole number"):
+        evaluation.evaluate(sample / "GT", {"G": sample / "pred" / "GoodNet"}, jobs=1,
+                            chunk_size=chunk_size)
+
+
+def test_every_executor_gives_the_same_numbers(tmp_path):
+    sample = generate(tmp_path / "s", n_images=20, size=24, seed=5)
+    preds = {method: sample / "pred" / method for method in ("GoodNet", "WeakNet")}
+
+    def entries(**arguments):
+        document = evaluation.evaluate(sample / "GT", preds, chunk_size=6, **arguments)
+        # JSON: floats written by repr, so equal text is equal bits; curves are arrays
+        return json.dumps(document["entries"], default=lambda array: array.tolist())
+
+    reference = entries(jobs=1)
+    with ThreadPoolExecutor(3) as threads:
+        assert entries(executor=threads) == reference
+    assert entries(executor=Reversed()) == reference
+    with process_executor(2) as processes:
+        assert entries(executor=processes) == reference
+    assert entries(jobs=2) == reference
