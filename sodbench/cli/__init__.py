@@ -131,6 +131,3 @@ def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
 
-
-if __name__ == "__main__":
-    run()
