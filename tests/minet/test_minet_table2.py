@@ -25,7 +25,7 @@ def test_table_ii_reproduced(official_minet_path, sd900, tmp_path, capsys):
     assert len(list(maps.glob("*.png"))) == 900
     results = tmp_path / "results.json"
     code = main(["eval", "--gt", str(sd900 / "GT"), "--pred", f"MINet={maps}",
-                 "--profile", "minet-tii2024", "--metrics", ",".join(TABLE_II),
+                 "--conventions", "minet-tii2024", "--metrics", ",".join(TABLE_II),
                  "--json", str(results), "--no-cache", "--quiet"])
     assert code == 0, capsys.readouterr().err
     (entry,) = load_results(results)["entries"]
