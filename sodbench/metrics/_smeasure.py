@@ -145,14 +145,6 @@ def _object(pred, gt, fg_fraction):
     return fg + bg
 
 
-def _object(pred, gt, fg_fraction):
-    fg_count = gt.reshape(len(gt), -1).sum(axis=1)
-    bg_count = gt[0].size - fg_count
-    fg = _object_term(pred[gt], fg_count) * fg_fraction
-    bg = _object_term(1 - pred[~gt], bg_count) * (1 - fg_fraction)
-    return fg + bg
-
-
 def region_weights(shape, split_rows, split_cols) -> np.ndarray:
     """Area weights of the LT, RT, LB, RB quadrants, (N, 4), as S_region.m computes them."""
     height, width = shape
