@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from sodbench.cli.flags import flags_named
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import name_problem
 
@@ -18,24 +19,14 @@ _CONFIGURABLE = ("conventions", "metrics", "jobs", "json", "per_image", "curves"
                  "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix",
                  "allow_emptied_gt")
 # The library's errors name its arguments; a command-line user sets them with these flags.
-_FLAGS = (
-    ('on_missing="skip"', "--on-missing skip"),
-    ("allow_emptied_gt=True", "--allow-emptied-gt"),
-    ("dataset=NAME", "--dataset NAME"),
-)
+_FLAGS = {"allow_emptied_gt": "--allow-emptied-gt", "dataset": "--dataset", "jobs": "--jobs"}
 
 
-def _with_flags(error: SodbenchError) -> SodbenchError:
-    """``error`` with the library's argument names replaced by the flags that set them."""
+def _phrases() -> dict[str, str]:
     from sodbench.folders.pairing import NAME_RULES
 
-    message = str(error)
-    name_rules = (NAME_RULES, "(--gt-prefix, --gt-suffix, --pred-prefix, --pred-suffix)")
-    for argument, flag in (*_FLAGS, name_rules):
-        message = message.replace(argument, flag)
-    if message.startswith("jobs="):  # sodbench.workers.worker_count's "jobs=0: ..."
-        message = "--jobs " + message[len("jobs="):]
-    return error if message == str(error) else SodbenchError(message, exit_code=error.exit_code)
+    return {'on_missing="skip"': "--on-missing skip",
+            NAME_RULES: "(--gt-prefix, --gt-suffix, --pred-prefix, --pred-suffix)"}
 
 
 def parse_pred(values: tuple[str, ...]) -> dict[str, Path]:
@@ -176,13 +167,8 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
 @click.pass_context
 def command(ctx: click.Context, **params) -> None:
     """Evaluate prediction folders against ground-truth folders."""
-    try:
+    with flags_named(_FLAGS, _phrases()):
         _evaluate(ctx, params)
-    except SodbenchError as error:
-        flagged = _with_flags(error)
-        if flagged is error:
-            raise
-        raise flagged from error
 
 
 def _evaluate(ctx: click.Context, params: dict) -> None:
