@@ -24,7 +24,7 @@ tex:
 	  || echo "note: pdflatex not installed; the LaTeX compile test will skip"
 
 test: install tex
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 demo: install
 	$(VENV)/bin/sodbench demo --out demo_output
