@@ -16,17 +16,13 @@ import os
 import time
 from pathlib import Path
 
+from sodbench.workers import usable_cores
+
 __all__ = ["choose_threads", "idle_cores"]
 
 #: A core counts as idle when it was at least this idle while sampled.
 IDLE_ENOUGH = 0.7
 SAMPLE_SECONDS = 0.2
-
-
-def _usable_cpus() -> list[int]:
-    if hasattr(os, "sched_getaffinity"):
-        return sorted(os.sched_getaffinity(0))
-    return list(range(os.cpu_count() or 1))
 
 
 def _cpu_times() -> dict[int, tuple[int, int]]:
@@ -50,7 +46,7 @@ def idle_cores(seconds: float = SAMPLE_SECONDS) -> tuple[float, int] | None:
     Usable cores are those of the process's CPU affinity. On Linux the idle share of each is
     read from ``/proc/stat`` twice; elsewhere the 1-minute load average is subtracted.
     """
-    cpus = _usable_cpus()
+    cpus = usable_cores()
     before = _cpu_times()
     if before:
         time.sleep(seconds)
