@@ -10,8 +10,8 @@ Variants, all with the same weights (the authors' checkpoint when given, otherwi
 * ``minet_ref+ort``: the folded model through ONNX Runtime, prepared and checked by
   :mod:`sodbench.profiling.backends` (the profiler's backend code, not a second exporter).
 
-Protocol (profiling.md section 5): one process, fixed threads, ``inference_mode``, warm-up,
-then rounds in which every variant runs ``k`` back-to-back calls in a rotated order; the
+Protocol (docs/profile.md, "Speed protocols"): one process, fixed threads, ``inference_mode``,
+warm-up, then rounds in which every variant runs ``k`` back-to-back calls in a rotated order; the
 median per-call time over all rounds is reported with the speed-up over ``per-channel``.
 The CPU share of other processes (from /proc/stat) is printed: above ~5% the numbers are noisy.
 

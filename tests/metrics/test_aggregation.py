@@ -1,4 +1,7 @@
-"""Dataset-level aggregation of the Evaluator against PySODMetrics' own means (spec sec. 2)."""
+"""Dataset-level aggregation of the Evaluator against PySODMetrics' own means.
+
+The rule: docs/metrics.md, "Aggregation".
+"""
 
 import numpy as np
 import pytest

@@ -59,7 +59,7 @@ def test_hand_computed_closed_form():
 
 
 def test_degenerate_empty_gt_zero_map():
-    # spec sec. 3.4: threshold 0 with '>=' makes every pixel positive -> 0; with '>' it is ~1
+    # threshold 0 with '>=' makes every pixel positive -> 0; with '>' it is ~1
     pred, gt = np.zeros((8, 8)), np.zeros((8, 8), bool)
     assert adaptive_emeasure(pred, gt)[0] == 0
     assert adaptive_emeasure(pred, gt, strict=True)[0] == pytest.approx(64 / 63)

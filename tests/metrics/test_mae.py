@@ -17,6 +17,6 @@ def test_hand_computed():
 
 
 def test_raw_map_anchors():
-    # spec sec. 6: MAE_raw = mean |p/255 - g| without min-max
+    # MAE_raw = mean |p/255 - g| without min-max
     for seed, expected in ((3, 0.034932), (12, 0.022186), (18, 0.010822)):
         assert round(float(mae(*spec_pair(seed))[0]), 6) == expected

@@ -1,4 +1,7 @@
-"""OR against hand-computed cases, the spec's synthetic anchors and a per-image Matlab reading."""
+"""OR against hand-computed cases, the synthetic anchors and a per-image Matlab reading.
+
+The synthetic pairs: tests/metrics/synthetic.py.
+"""
 
 from __future__ import annotations
 

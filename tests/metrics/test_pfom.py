@@ -1,4 +1,4 @@
-"""PFOM against hand-computed cases, the spec's anchors and a brute-force reference."""
+"""PFOM against hand-computed cases, the synthetic anchors and a brute-force reference."""
 
 from __future__ import annotations
 
