@@ -1,4 +1,4 @@
-"""How many workers (processes or threads) to use: the one rule of the whole project.
+"""Which workers to use: how many (the one rule of the whole project), or a given executor.
 
 It sits beside :mod:`sodbench.errors` at the bottom of the layers, so the Evaluator's wF threads,
 ``evaluate``'s worker processes and the profiler's threads all count cores the same way.
@@ -7,10 +7,11 @@ It sits beside :mod:`sodbench.errors` at the bottom of the layers, so the Evalua
 from __future__ import annotations
 
 import os
+from concurrent.futures import Executor
 
 from sodbench.errors import SodbenchError
 
-__all__ = ["usable_cores", "worker_count"]
+__all__ = ["check_executor", "usable_cores", "worker_count"]
 
 
 def usable_cores() -> list[int]:
@@ -43,3 +44,17 @@ def worker_count(requested=None, *, name: str = "workers") -> int:
     if count < 1:
         raise SodbenchError(f"{name}={requested}: must be at least 1")
     return count
+
+
+def check_executor(executor, *, name: str = "executor") -> Executor | None:
+    """``executor`` if it is None or a ``concurrent.futures.Executor`` (a process or thread
+    pool, Dask's ``client.get_executor()``), else a one-line error naming ``name``; refused
+    here, where it is given, not at the first ``submit``.
+
+    >>> check_executor(None) is None
+    True
+    """
+    if executor is not None and not isinstance(executor, Executor):
+        raise SodbenchError(f"{name}={executor!r}: pass a concurrent.futures.Executor (e.g. a "
+                            "ThreadPoolExecutor or ProcessPoolExecutor), or None")
+    return executor

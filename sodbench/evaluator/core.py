@@ -23,7 +23,7 @@ from sodbench.metrics.conventions import DEFAULT_CONVENTIONS, get_conventions
 from sodbench.metrics.groundtruth import GroundTruth
 from sodbench.metrics.histogram import has_levels
 from sodbench.metrics.keys import CURVE_METRICS, CURVE_NAMES, KEYS, PER_IMAGE_KEYS
-from sodbench.workers import worker_count
+from sodbench.workers import check_executor, worker_count
 
 __all__ = ["CHUNK_PIXELS", "LEVEL_CHUNK_PIXELS", "Evaluator"]
 
@@ -74,7 +74,7 @@ class Evaluator:
         self.allow_emptied_gt = bool(allow_emptied_gt)
         self.metrics = select_metrics(metrics)
         self.threads = worker_count(threads, name="threads")
-        self._executor = executor
+        self._executor = check_executor(executor)
         self._pool: ThreadPoolExecutor | None = None
         self.reset()
 

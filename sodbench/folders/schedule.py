@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from sodbench.errors import SodbenchError
 from sodbench.folders.pairing import Pairing
-from sodbench.workers import worker_count
+from sodbench.workers import check_executor, worker_count
 
 __all__ = ["CHUNK_SIZE", "WorkUnit", "check_chunk_size", "check_workers", "chunks_of", "plan",
            "process_executor", "run_units"]
@@ -57,7 +57,7 @@ def check_chunk_size(chunk_size) -> int:
 def check_workers(jobs, executor: Executor | None) -> int:
     """Worker processes to start for ``jobs`` (every usable core when None); 0 with an
     ``executor``, which may not come with ``jobs``."""
-    if executor is None:
+    if check_executor(executor) is None:
         return worker_count(jobs, name="jobs")
     if jobs is not None:
         raise SodbenchError("give jobs (worker processes) or an executor, not both")

@@ -11,6 +11,7 @@ an evaluator with a 3-point curve.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -302,3 +303,15 @@ def test_evaluate_with_preds_not_a_mapping_or_jobs_not_whole_is_one_line(sample)
                                                              jobs=jobs))
         assert message == f"jobs={jobs!r}: must be a whole number"
     assert evaluate(sample / "GT", {"A": good}, jobs=np.int64(1))["entries"][0]["method"] == "A"
+
+
+@pytest.mark.parametrize("executor", ["pool", 4, ThreadPoolExecutor])
+def test_an_executor_that_is_not_one_is_refused_where_it_is_given(sample, executor):
+    """Evaluator(executor=...) and evaluate(executor=...) take a concurrent.futures.Executor;
+    anything else was accepted and failed with a traceback at the first submit (for a single
+    buffered pair, only at compute())."""
+    message = one_line_error(lambda: Evaluator(executor=executor))
+    assert message.startswith("executor=") and "concurrent.futures.Executor" in message
+    message = one_line_error(lambda: evaluate(sample / "GT", {"G": sample / "pred" / "GoodNet"},
+                                              executor=executor))
+    assert message.startswith("executor=") and "concurrent.futures.Executor" in message
