@@ -23,6 +23,7 @@ import numpy as np
 
 from sodbench.metrics import counts as pixels
 from sodbench.metrics import histogram, validate
+from sodbench.metrics.conventions import DEFAULT_CONVENTIONS
 from sodbench.metrics.groundtruth import GroundTruth
 
 __all__ = ["Batch", "MAPS"]
@@ -61,10 +62,10 @@ class Batch:
         """
         pred = validate.as_batch(pred, "prediction", batch=batch)
         validate.check_map(pred, "prediction")
-        ground = gt if isinstance(gt, GroundTruth) else GroundTruth(
-            gt, *(() if conventions is None else (conventions,)), batch=batch)
-        validate.check_pair(pred, ground.mask)
-        return cls(pred, ground)
+        if not isinstance(gt, GroundTruth):
+            gt = GroundTruth(gt, conventions or DEFAULT_CONVENTIONS, batch=batch)
+        validate.check_pair(pred, gt.mask)
+        return cls(pred, gt)
 
     def __len__(self) -> int:
         return len(self.pred)
