@@ -12,13 +12,15 @@ from sodbench.errors import SodbenchError
 from sodbench.metrics import _pfom as pfom_module
 from sodbench.metrics._overlap import overlap_ratio
 from sodbench.metrics.conventions import CONVENTIONS, get_conventions
-from sodbench.metrics.keys import METRIC_KEYS
+from sodbench.metrics.keys import GROUPS
 from sodbench.metrics.validate import im2double, minmax
 
 sys.path.insert(0, str(Path(__file__).parent / "metrics"))
 from synthetic import spec_pair, spec_set  # noqa: E402
 
-CORE = [key for key in METRIC_KEYS if key not in ("OR", "PFOM")]
+DEFAULT_KEYS = GROUPS["default"]  # the 0.1.0 keys, still what Evaluator() computes
+
+CORE = [key for key in DEFAULT_KEYS if key not in ("OR", "PFOM")]
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +36,9 @@ def test_dataset_anchors(spec_data):
                "meanF": 0.540164, "maxE": 0.984838, "meanE": 0.817024, "adpF": 0.399948,
                "adpE": 0.648729, "adpIoU": 0.371484}
     assert {key: round(results[key], 6) for key in anchors} == anchors
-    assert set(results) == set(METRIC_KEYS) | {"curves"}
-    assert all(type(results[key]) is float for key in METRIC_KEYS)
-    assert set(results["curves"]) == {"precision", "recall", "F", "E", "IoU", "Dice"}
+    assert set(results) == set(DEFAULT_KEYS) | {"curves"}
+    assert all(type(results[key]) is float for key in DEFAULT_KEYS)
+    assert set(results["curves"]) == {"precision", "recall", "F", "E", "IoU", "Dice", "FPR"}
     assert all(curve.shape == (256,) for curve in results["curves"].values())
     # ascending thresholds: recall falls from 1 at t = 0
     assert results["curves"]["recall"][0] == pytest.approx(18 / 20)
@@ -137,7 +139,7 @@ def test_batch_equals_one_by_one_and_merge_equals_single_pass(spec_data):
     expected = batch.compute()
     for other in (single, first):
         got = other.compute()
-        for key in METRIC_KEYS:
+        for key in DEFAULT_KEYS:
             assert got[key] == pytest.approx(expected[key], abs=1e-12, rel=0), key
         for name, curve in expected["curves"].items():
             np.testing.assert_allclose(got["curves"][name], curve, atol=1e-12, rtol=0)
@@ -318,6 +320,6 @@ def test_state_round_trip_is_exact(spec_data):
     restored = Evaluator.from_state(json.loads(json.dumps(evaluator.state())))
     assert restored.per_image().equals(evaluator.per_image())
     got, expected = restored.compute(), evaluator.compute()
-    assert {k: got[k] for k in METRIC_KEYS} == {k: expected[k] for k in METRIC_KEYS}
+    assert {k: got[k] for k in DEFAULT_KEYS} == {k: expected[k] for k in DEFAULT_KEYS}
     with pytest.raises(SodbenchError, match="does not match"):
         Evaluator.from_state({**evaluator.state(), "metrics": ["MAE"]})

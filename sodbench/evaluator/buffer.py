@@ -23,6 +23,7 @@ class Buffer:
     def __init__(self):
         self._preds: list[np.ndarray] = []
         self._grounds: list[GroundTruth] = []
+        self._images: list[np.ndarray | None] = []
 
     def __len__(self) -> int:
         """Images waiting."""
@@ -35,17 +36,22 @@ class Buffer:
         first = self._preds[0]
         return pred.shape[1:] == first.shape[1:] and pred.dtype == first.dtype
 
-    def add(self, pred: np.ndarray, ground: GroundTruth) -> None:
+    def add(self, pred: np.ndarray, ground: GroundTruth, images: np.ndarray | None = None) -> None:
+        """Keep one update (``images``: its RGB images, or None)."""
         self._preds.append(pred)
         self._grounds.append(ground)
+        self._images.append(images)
 
-    def take(self) -> tuple[np.ndarray, GroundTruth, list[tuple[int, int]]]:
-        """The waiting pairs as one batch, each update's (start, stop) in it; empties the buffer."""
+    def take(self) -> tuple[np.ndarray, GroundTruth, np.ndarray | None, list[tuple[int, int]]]:
+        """The waiting pairs as one batch, their RGB images (None unless every update had
+        them), each update's (start, stop) in it; empties the buffer."""
         sizes = [len(pred) for pred in self._preds]
         stops = np.cumsum(sizes).tolist()
         updates = [(stop - size, stop) for size, stop in zip(sizes, stops, strict=True)]
         pred = self._preds[0] if len(self._preds) == 1 else np.concatenate(self._preds)
         ground = (self._grounds[0] if len(self._grounds) == 1
                   else GroundTruth.concatenate(self._grounds))
-        self._preds, self._grounds = [], []
-        return pred, ground, updates
+        images = (None if any(image is None for image in self._images)
+                  else np.concatenate(self._images))
+        self._preds, self._grounds, self._images = [], [], []
+        return pred, ground, images, updates

@@ -1,9 +1,10 @@
 """The Evaluator: accumulates per-image metric values over many pairs, ``update`` / ``compute``.
 
 Its state is what :mod:`sodbench.metrics.engine` returns, added up: one list per per-image
-key and running sums of the per-image 256-point curves (so memory does not grow with image
-size). Curves are averaged per threshold and ``max*``/``mean*`` are taken on the mean curve, as
-PySODMetrics and Fan's toolbox do (docs/metrics.md, "Aggregation").
+key, running sums of the per-image curves and of the dataset-wide totals (pooled confusion
+counts; so memory does not grow with image size). Curves are averaged per threshold and
+``max*``/``mean*`` are taken on the mean curve, as PySODMetrics and Fan's toolbox do;
+``pooled*``, ``odsF``, ``AP`` ... are made from the totals (docs/metrics.md, "Aggregation").
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sodbench.metrics.batch import Batch
 from sodbench.metrics.conventions import DEFAULT_CONVENTIONS, get_conventions
 from sodbench.metrics.groundtruth import GroundTruth
 from sodbench.metrics.histogram import has_levels
-from sodbench.metrics.keys import CURVE_METRICS, CURVE_NAMES, KEYS, PER_IMAGE_KEYS
+from sodbench.metrics.keys import CURVE_LENGTHS, KEYS, PER_IMAGE_KEYS
 from sodbench.workers import check_executor, worker_count
 
 __all__ = ["CHUNK_PIXELS", "LEVEL_CHUNK_PIXELS", "Evaluator"]
@@ -45,7 +46,9 @@ class Evaluator:
     conventions : str or sodbench.metrics.Conventions
         ``"pysodmetrics"`` (default), ``"minet-tii2024"`` or ``"matlab"``.
     metrics : iterable of str, optional
-        Keys of :data:`sodbench.metrics.keys.METRIC_KEYS` (default: all).
+        Keys of :data:`sodbench.metrics.keys.METRIC_KEYS` and group names (``default``,
+        ``pysodmetrics``, ``defect``, ``dis``, ``all``; docs/metrics.md). Default: the
+        ``default`` group.
     threads : int, optional
         Threads for the wF distance transforms, which run beside the other metrics
         (default: every core this process may use; 1 computes everything in the caller's
@@ -83,8 +86,10 @@ class Evaluator:
         self._names: list[str] = []
         self._buffer = Buffer()
         self._scalars = {key: [] for key in PER_IMAGE_KEYS if key in self.metrics}
-        wants_curves = any(key in self.metrics for key in CURVE_METRICS)
-        self._curve_sums = {name: np.zeros(256) for name in CURVE_NAMES} if wants_curves else {}
+        self._curve_sums = {name: np.zeros(CURVE_LENGTHS[name])
+                            for name in engine.curves_for(self.metrics)}
+        self._totals = {name: np.zeros(shape)
+                        for name, shape in engine.total_shapes(self.metrics).items()}
         self._pending = Pending()
 
     @property
@@ -97,7 +102,7 @@ class Evaluator:
         return GroundTruth(gt, self.conventions, batch=batch,
                            allow_emptied_gt=self.allow_emptied_gt)
 
-    def update(self, pred, gt, *, names=None, batch: bool = False) -> None:
+    def update(self, pred, gt, *, names=None, batch: bool = False, image=None) -> None:
         """Add one H x W pair, or an N x H x W batch with ``batch=True`` (input rules:
         docs/metrics.md, "Input rules").
 
@@ -105,7 +110,8 @@ class Evaluator:
         too, and would be scored as H images. ``gt`` is a map (batch) or a
         :class:`~sodbench.metrics.GroundTruth` from :meth:`prepare`. uint8 and bool
         predictions are scored from per-image histograms, other dtypes pixel by pixel; both
-        give the same numbers (:mod:`sodbench.metrics.batch`).
+        give the same numbers (:mod:`sodbench.metrics.batch`). ``image``: the RGB image(s)
+        (H x W x 3, or N x H x W x 3 with ``batch=True``), needed by ``CCM`` only.
         """
         pred = validate.as_batch(pred, "prediction", batch=batch)
         validate.check_map(pred, "prediction")
@@ -117,6 +123,8 @@ class Evaluator:
                 f"threshold or centroid rule differs from {self.conventions.name!r}"
             )
         validate.check_pair(pred, gt.mask)
+        images = validate.check_images(image, pred.shape, batch=batch,
+                                       needed="CCM" in self.metrics)
         if any(key in self.metrics for key in _E_KEYS):
             validate.check_emeasure_size(pred.shape)
         names = self._new_names(names, len(pred))
@@ -125,53 +133,56 @@ class Evaluator:
         if len(pred) < step:  # scored with the next small updates of its size (buffer.py)
             if not self._buffer.accepts(pred) or len(self._buffer) + len(pred) > step:
                 self._flush()
-            self._buffer.add(pred, gt)
+            self._buffer.add(pred, gt, images)
             self._names.extend(names)
             return
         self._flush()
         self._add(pred, gt, [(start, min(start + step, len(pred)))
-                             for start in range(0, len(pred), step)])
+                             for start in range(0, len(pred), step)], images=images)
         self._names.extend(names)
 
     def _flush(self) -> None:
         """Score the small updates waiting in the buffer, as one chunk."""
         if len(self._buffer):
-            pred, gt, updates = self._buffer.take()
-            self._add(pred, gt, [(0, len(pred))], updates)
+            pred, gt, images, updates = self._buffer.take()
+            self._add(pred, gt, [(0, len(pred))], updates, images=images)
 
-    def _add(self, pred, gt: GroundTruth, chunks, updates=None) -> None:
+    def _add(self, pred, gt: GroundTruth, chunks, updates=None, *, images=None) -> None:
         """Score ``pred`` chunk by chunk and add the values to the state.
 
-        Curve sums are added per chunk of one update, or per update of a buffered chunk
-        (``updates``), so that the sums do not depend on how updates were buffered.
+        Curve sums and totals are added per chunk of one update, or per update of a buffered
+        chunk (``updates``), so that the sums do not depend on how updates were buffered.
         """
         executor = self._wf_executor() if "wF" in self._scalars else None
         # scored first and stored after the last chunk, so an error in any chunk leaves the
         # evaluator as it was
         scalars = {key: [] for key in self._scalars}
-        curve_sums = {name: np.zeros(256) for name in self._curve_sums}
-        per_update = {name: [] for name in self._curve_sums}
+        sums = {name: np.zeros_like(total)
+                for name, total in {**self._curve_sums, **self._totals}.items()}
+        per_update: dict[str, list] = {name: [] for name in sums}
         futures = []
         for start, stop in chunks:
-            scores, curves = engine.score(Batch(pred[start:stop], gt, start), self.conventions,
-                                          list(self._scalars), curves=bool(curve_sums),
-                                          executor=executor)
+            part = None if images is None else images[start:stop]
+            scores, curves, totals = engine.score(
+                Batch(pred[start:stop], gt, start, images=part), self.conventions,
+                self.metrics, curves=tuple(self._curve_sums), executor=executor)
             for key, values in scores.items():
                 if isinstance(values, list):  # Futures, settled when read
                     scalars[key].extend(values)
                     futures.extend(values)
                 else:
                     scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
-            for name, values in curves.items():
+            for name, values in {**curves, **totals}.items():
                 if updates is None:
-                    curve_sums[name] += values.sum(axis=0)
+                    sums[name] += values.sum(axis=0)
                 else:
                     per_update[name] = [values[a:b].sum(axis=0) for a, b in updates]
         for key, values in scalars.items():
             self._scalars[key].extend(values)
-        for name in self._curve_sums:
-            for total in per_update[name] or [curve_sums[name]]:
-                self._curve_sums[name] += total
+        for store in (self._curve_sums, self._totals):
+            for name in store:
+                for total in per_update[name] or [sums[name]]:
+                    store[name] += total
         self._pending.add(futures, pred[0].size)
 
     def _wf_executor(self) -> Executor | None:
@@ -212,8 +223,10 @@ class Evaluator:
         for key in self.metrics:
             if key in self._scalars:
                 results[key] = float(np.mean(np.array(self._scalars[key], dtype=np.float64)))
+            elif KEYS[key].total is not None:
+                results[key] = engine.finish(key, self._totals)
             else:
-                statistic = np.max if KEYS[key].statistic == "max" else np.mean
+                statistic = {"max": np.max, "min": np.min, "mean": np.mean}[KEYS[key].statistic]
                 results[key] = float(statistic(curves[KEYS[key].curve]))
         results["curves"] = curves
         return results
@@ -247,6 +260,8 @@ class Evaluator:
             self._scalars[key].extend(values)
         for name, total in other._curve_sums.items():
             self._curve_sums[name] = self._curve_sums[name] + total
+        for name, total in other._totals.items():
+            self._totals[name] = self._totals[name] + total
 
     def state(self) -> dict:
         """Everything accumulated so far as plain lists (JSON-safe; floats round-trip exactly)."""
@@ -256,6 +271,7 @@ class Evaluator:
             "names": list(self._names),
             "scalars": {key: list(values) for key, values in self._scalars.items()},
             "curve_sums": {name: total.tolist() for name, total in self._curve_sums.items()},
+            "totals": {name: total.ravel().tolist() for name, total in self._totals.items()},
         }
 
     @classmethod
@@ -269,16 +285,23 @@ class Evaluator:
         check_state(state)
         evaluator = cls(state["conventions"], metrics=state["metrics"], threads=threads)
         scalars, curve_sums, names = state["scalars"], state["curve_sums"], state["names"]
+        totals = state.get("totals", {})
         if (not isinstance(scalars, dict) or not isinstance(curve_sums, dict)
+                or not isinstance(totals, dict)
                 or set(scalars) != set(evaluator._scalars)
-                or set(curve_sums) != set(evaluator._curve_sums)):
+                or set(curve_sums) != set(evaluator._curve_sums)
+                or set(totals) != set(evaluator._totals)):
             raise SodbenchError("evaluator state does not match its conventions and metrics")
         evaluator._names = list(names)
         evaluator._scalars = {
             key: state_numbers(values, f"scalars[{key!r}]", len(names)).tolist()
             for key, values in scalars.items()}
-        evaluator._curve_sums = {name: state_numbers(values, f"curve_sums[{name!r}]", 256)
-                                 for name, values in curve_sums.items()}
+        evaluator._curve_sums = {
+            name: state_numbers(values, f"curve_sums[{name!r}]", CURVE_LENGTHS[name])
+            for name, values in curve_sums.items()}
+        evaluator._totals = {
+            name: state_numbers(totals[name], f"totals[{name!r}]", total.size).reshape(total.shape)
+            for name, total in evaluator._totals.items()}
         return evaluator
 
     def __getstate__(self) -> dict:

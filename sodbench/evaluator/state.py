@@ -7,18 +7,21 @@ from collections.abc import Mapping
 import numpy as np
 
 from sodbench.errors import SodbenchError
-from sodbench.metrics.keys import METRIC_KEYS
+from sodbench.metrics.keys import GROUPS, expand
 
-__all__ = ["STATE_KEYS", "check_state", "select_metrics", "state_numbers"]
+__all__ = ["OPTIONAL_STATE_KEYS", "STATE_KEYS", "check_state", "select_metrics", "state_numbers"]
 
 #: The keys of :meth:`sodbench.Evaluator.state`.
 STATE_KEYS = ("conventions", "metrics", "names", "scalars", "curve_sums")
+#: Keys a state may have besides (a state saved before sodbench had dataset-wide keys has none).
+OPTIONAL_STATE_KEYS = ("totals",)
 
 
 def select_metrics(metrics) -> tuple[str, ...]:
-    """The selected metric keys in table order; None selects every key."""
+    """The selected metric keys in table order: keys and group names (docs/metrics.md,
+    "Groups"); None selects the ``default`` group."""
     if metrics is None:
-        return METRIC_KEYS
+        return GROUPS["default"]
     if isinstance(metrics, str):
         metrics = [metrics]
     try:
@@ -29,12 +32,10 @@ def select_metrics(metrics) -> tuple[str, ...]:
     if not metrics:  # an empty selection would compute nothing, not everything
         raise SodbenchError("metrics is empty: name at least one metric key, or pass None "
                             "for all")
-    unknown = [key for key in metrics if key not in METRIC_KEYS]
-    if unknown:
-        raise SodbenchError(
-            f"unknown metric {', '.join(map(repr, unknown))}: choose from {', '.join(METRIC_KEYS)}"
-        )
-    return tuple(key for key in METRIC_KEYS if key in set(metrics))
+    try:
+        return expand(metrics)
+    except ValueError as error:
+        raise SodbenchError(str(error)) from None
 
 
 def check_state(state) -> None:

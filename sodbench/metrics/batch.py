@@ -43,10 +43,14 @@ class Batch:
         The GT of these N images (or of more, with ``start``).
     start : int
         Index of the first of these images in ``ground`` (its cached GT quantities are shared).
+    images : numpy.ndarray, (N, H, W, 3) uint8, optional
+        The RGB images, for the metrics that read them (``CCM``).
     """
 
-    def __init__(self, pred: np.ndarray, ground: GroundTruth, start: int = 0):
+    def __init__(self, pred: np.ndarray, ground: GroundTruth, start: int = 0,
+                 images: np.ndarray | None = None):
         self.pred = pred
+        self.images = images
         self.ground = ground
         self.start, self.stop = start, start + len(pred)
         self.mask = ground.mask[self.start:self.stop]
@@ -54,7 +58,7 @@ class Batch:
         self._cache: dict = {}
 
     @classmethod
-    def of(cls, pred, gt, *, batch: bool = False, conventions=None) -> Batch:
+    def of(cls, pred, gt, *, batch: bool = False, conventions=None, image=None) -> Batch:
         """Validate one pair (or an N x H x W batch with ``batch=True``) for a metric function.
 
         ``pred`` must be a map in [0, 1] (or uint8/uint16/bool), ``gt`` a mask; see
@@ -65,7 +69,8 @@ class Batch:
         if not isinstance(gt, GroundTruth):
             gt = GroundTruth(gt, conventions or DEFAULT_CONVENTIONS, batch=batch)
         validate.check_pair(pred, gt.mask)
-        return cls(pred, gt)
+        images = validate.check_images(image, pred.shape, batch=batch, needed=False)
+        return cls(pred, gt, images=images)
 
     def __len__(self) -> int:
         return len(self.pred)

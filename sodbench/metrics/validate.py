@@ -18,7 +18,8 @@ from sodbench.errors import SodbenchError
 
 #: Matlab ``eps``; PySODMetrics' ``EPS`` (``py_sod_metrics/utils.py``).
 __all__ = [
-    "EPS", "GT_THRESHOLD_U8", "as_batch", "binarize_gt", "check_emeasure_size", "check_map",
+    "EPS", "GT_THRESHOLD_U8", "as_batch", "binarize_gt", "check_emeasure_size", "check_images",
+    "check_map",
     "check_pair", "emptied_gt_problem", "emptied_images", "gt_threshold", "im2double",
     "image_mean", "minmax", "prepare", "to_double",
 ]
@@ -203,6 +204,27 @@ def check_pair(pred: np.ndarray, gt: np.ndarray) -> None:
             f"prediction shape {pred.shape} differs from ground truth shape {gt.shape} "
             "(resize the prediction to the GT size first)"
         )
+
+
+def check_images(image, shape: tuple[int, ...], *, batch: bool, needed: bool):
+    """The RGB image(s) of a batch of maps of ``shape`` (N, H, W) as (N, H, W, 3) uint8, or
+    None when none is given; refused unless uint8 RGB of the maps' size. ``needed``: a metric
+    that reads the image (CCM) is selected, so none given is an error."""
+    if image is None:
+        if needed:
+            raise SodbenchError("CCM needs the RGB image of each pair: update(pred, gt, "
+                                "image=...), or eval --images DIR")
+        return None
+    image = np.asarray(image)
+    if image.ndim == 3 and not batch:
+        image = image[None]
+    expected = (*shape, 3)
+    if image.shape != expected or image.dtype != np.uint8:
+        raise SodbenchError(
+            f"image has shape {image.shape} and dtype {image.dtype}: CCM reads uint8 RGB "
+            f"images of the maps' size, {' x '.join(map(str, expected[1 if not batch else 0:]))}"
+            " (convert grey or RGBA images to RGB first)")
+    return image
 
 
 def check_emeasure_size(shape: tuple[int, ...]) -> None:

@@ -9,10 +9,12 @@ from sodbench import Evaluator
 from sodbench.metrics._mae import mae
 from sodbench.metrics._smeasure import smeasure
 from sodbench.metrics._wfmeasure import weighted_fmeasure
-from sodbench.metrics.keys import METRIC_KEYS
+from sodbench.metrics.keys import GROUPS
 from sodbench.metrics.validate import minmax
 
-CORE = [key for key in METRIC_KEYS if key not in ("OR", "PFOM")]
+DEFAULT_KEYS = GROUPS["default"]  # the 0.1.0 keys, still what Evaluator() computes
+
+CORE = [key for key in DEFAULT_KEYS if key not in ("OR", "PFOM")]
 shapes = st.tuples(st.integers(3, 24), st.integers(3, 24))
 masks = shapes.flatmap(lambda shape: arrays(bool, shape))
 maps = shapes.flatmap(
