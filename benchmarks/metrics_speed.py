@@ -7,8 +7,8 @@ E-measure (256-threshold curve + adaptive) and FmeasureV2 with F, IoU and Dice h
 ratio, and checks every number agrees within 1e-10.
 
 A third case ports a PySODMetrics loop as it stands: one ``Evaluator.update(pred, gt)`` per
-200 x 200 pair, on the same metric set without the binary handlers (no Evaluator key holds
-PySODMetrics' binary F/IoU/Dice; the batched cases compute them beside it). Its pairs are the 900
+200 x 200 pair, on the same metric set without the binary handlers (as measured since 0.1.0;
+the batched cases include them as ``binF``, ``binIoU``, ``binDice``). Its pairs are the 900
 SD-Saliency-900 GT masks with the maps of its six published methods in turn (``--data``),
 or the synthetic 200 x 200 pairs when that folder is absent.
 
@@ -17,8 +17,15 @@ wF distance transforms run on worker threads beside the other metrics), PySODMet
 single-threaded; so the wall-time ratio is what a user waits for, and the CPU-time ratio is
 the work per core.
 
+A row per metric family PySODMetrics 1.6.2 added beyond that set (the confusion-matrix
+handlers, MSIoU, the size-invariant metrics, HCE, CM, CCM) follows: the PySODMetrics class
+stepped per pair against ``Evaluator(metrics=<the family's keys>)`` updated per pair, the way a
+user ports such a loop, on SD-Saliency-900 pairs (synthetic 200 x 200 pairs without the data;
+CCM reads the dataset's images as RGB). The family rows are in :mod:`families`.
+
     .venv/bin/python benchmarks/metrics_speed.py            # full run
-    .venv/bin/python benchmarks/metrics_speed.py --quick    # 90 + 10 + 90 pairs
+    .venv/bin/python benchmarks/metrics_speed.py --quick    # 90 + 10 + 90 pairs, short rows
+    .venv/bin/python benchmarks/metrics_speed.py --families-only
 """
 
 from __future__ import annotations
@@ -30,13 +37,10 @@ from pathlib import Path
 
 import numpy as np
 import py_sod_metrics as psm
-from PIL import Image
+from families import family_rows, sd900_pairs
 from scipy import ndimage
 
 from sodbench import Evaluator
-from sodbench.metrics import histogram as levels
-from sodbench.metrics._fmeasure import dice_from_counts, fmeasure_from_counts, iou_from_counts
-from sodbench.metrics.validate import binarize_gt
 
 KEYS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
         "maxIoU", "meanIoU", "adpIoU", "maxDice", "meanDice", "adpDice")
@@ -64,20 +68,6 @@ def synthetic_pairs(count: int, size: int, seed: int) -> tuple[np.ndarray, np.nd
         preds[index] = np.round(np.clip(0.9 * soft + noise, 0, 1) * 255)
         gts[index] = mask * 255
     return preds, gts
-
-
-def sd900_pairs(root: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` uint8 (pred, gt) pairs of SD-Saliency-900, evenly spread over its 900 GT
-    masks, the prediction of pair ``i`` from method ``i % 6`` (pairing by file stem)."""
-    methods = sorted(path for path in (root / "pred").iterdir() if path.is_dir())
-    gt_paths = sorted((root / "GT").iterdir())
-    gt_paths = gt_paths[:: max(1, len(gt_paths) // count)][:count]
-    preds, gts = [], []
-    for index, gt_path in enumerate(gt_paths):
-        (pred_path,) = (methods[index % len(methods)]).glob(f"{gt_path.stem}.*")
-        preds.append(np.asarray(Image.open(pred_path).convert("L")))
-        gts.append(np.asarray(Image.open(gt_path).convert("L")))
-    return np.stack(preds), np.stack(gts)
 
 
 def run_pysodmetrics(preds, gts, binary: bool = True) -> dict:
@@ -110,21 +100,10 @@ def run_pysodmetrics_per_image(preds, gts) -> dict:
 
 
 def run_sodbench(preds, gts) -> dict:
-    evaluator = Evaluator(metrics=KEYS)
-    binary = {"binF": [], "binIoU": [], "binDice": []}
+    evaluator = Evaluator(metrics=KEYS + ("binF", "binIoU", "binDice"))
     for start in range(0, len(preds), CHUNK):
-        pred, gt = preds[start : start + CHUNK], gts[start : start + CHUNK]
-        evaluator.update(pred, gt, batch=True)
-        # PySODMetrics' with_binary: the min-max map > 0.5, from the level histogram
-        hist = levels.histogram(pred, binarize_gt(gt, batch=True))
-        counts = levels.binary_counts(hist, levels.tables(hist, pred.dtype).normalised, 0.5,
-                                      strict=True)
-        binary["binF"].extend(fmeasure_from_counts(counts))
-        binary["binIoU"].extend(iou_from_counts(counts))
-        binary["binDice"].extend(dice_from_counts(counts))
-    out = evaluator.compute()
-    out.update({key: float(np.mean(values)) for key, values in binary.items()})
-    return out
+        evaluator.update(preds[start : start + CHUNK], gts[start : start + CHUNK], batch=True)
+    return evaluator.compute()
 
 
 def run_sodbench_per_image(preds, gts) -> dict:
@@ -169,9 +148,18 @@ def main() -> None:
                         help="90 + 10 + 90 pairs instead of 900 + 100 + 900")
     parser.add_argument("--data", type=Path, default=SD900,
                         help="SD-Saliency-900 folder for the per-image case")
+    parser.add_argument("--families-only", action="store_true",
+                        help="only the rows of the families beyond the SOD table set")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     print(f"sodbench Evaluator threads: {Evaluator().threads} (the cores of this process)")
+    if not args.families_only:
+        table_set(args, scale)
+    family_rows(args.data, quick=args.quick)
+
+
+def table_set(args, scale: int) -> None:
+    """The SOD table set: batched at two sizes, then one update() per pair."""
     compare(*synthetic_pairs(900 // scale, 200, seed=0), "")
     compare(*synthetic_pairs(100 // scale, 1024, seed=1), "")
     if (args.data / "GT").is_dir():
