@@ -1,0 +1,126 @@
+"""The engine's three kinds of keys, the groups, and the Evaluator state of dataset totals."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sodbench import Evaluator
+from sodbench.errors import SodbenchError
+from sodbench.metrics import engine
+from sodbench.metrics.keys import (
+    CURVE_FAMILIES,
+    CURVE_LENGTHS,
+    CURVE_NAMES,
+    GROUPS,
+    KEYS,
+    METRIC_KEYS,
+    expand,
+)
+
+#: Keys of every kind that need no optional extra and no RGB image.
+MIXED = ("MAE", "maxF", "minFPR", "meanKappa", "adpBER", "binOA", "pooledF", "pooledKappa")
+
+
+def _pairs(seed: int, count: int = 7, shape=(23, 31)):
+    rng = np.random.default_rng(seed)
+    gt = (rng.random((count, *shape)) > 0.6).astype(np.uint8) * 255
+    pred = np.clip(gt * 0.7 + rng.integers(0, 90, gt.shape), 0, 255).astype(np.uint8)
+    return pred, gt
+
+
+def _same(got: dict, expected: dict, tolerance: float = 0.0) -> None:
+    """Equal numbers and curves (within ``tolerance``)."""
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        if key == "curves":
+            assert set(got[key]) == set(value)
+            for name, curve in value.items():
+                np.testing.assert_allclose(got[key][name], curve, atol=tolerance, rtol=0)
+        else:
+            assert got[key] == pytest.approx(value, abs=tolerance, rel=0), key
+
+
+def test_groups_and_keys_mix_in_any_case():
+    assert expand(["DIS", "iou"]) == ("MAE", "Sm", "wF", "maxF", "meanE", "IoU", "HCE")
+    assert expand(["all"]) == METRIC_KEYS
+    assert expand(["wfm", "default"]) == GROUPS["default"]
+    with pytest.raises(ValueError, match="'nope'.*groups"):
+        expand(["MAE", "nope"])
+    assert Evaluator().metrics == GROUPS["default"]
+    assert Evaluator(metrics="defect").metrics == ("MAE", "Sm", "wF", "IoU", "OR", "PFOM")
+    with pytest.raises(SodbenchError, match="unknown metric 'Fmax'"):
+        Evaluator(metrics=["Fmax"])
+
+
+def test_every_key_has_a_family_curve_and_total_that_exist():
+    for name, key in KEYS.items():
+        module = engine.family(key.family)
+        assert callable(module.evaluate), name
+        if key.curve is not None:
+            assert key.curve in CURVE_NAMES and key.statistic in ("max", "min", "mean"), name
+        if key.total is not None:
+            assert key.total in module.TOTALS and callable(module.from_totals), name
+        assert key.lower_is_better is False or key.statistic != "max", name
+    for name in CURVE_NAMES:
+        assert CURVE_FAMILIES[name] in {key.family for key in KEYS.values()}
+        assert CURVE_LENGTHS[name] in (256, 257)
+
+
+def test_per_update_loop_equals_one_batch_for_every_kind():
+    pred, gt = _pairs(1)
+    batched, looped = Evaluator(metrics=MIXED), Evaluator(metrics=MIXED)
+    batched.update(pred, gt, batch=True)
+    for index in range(len(pred)):
+        looped.update(pred[index], gt[index])
+    _same(looped.compute(), batched.compute())
+    assert set(batched.compute()["curves"]) == {"precision", "recall", "F", "E", "IoU", "Dice",
+                                               "FPR", "Kappa"}
+
+
+def test_totals_survive_state_merge_and_pickle():
+    pred, gt = _pairs(2)
+    whole = Evaluator(metrics=MIXED)
+    whole.update(pred, gt, batch=True)
+    first, second = Evaluator(metrics=MIXED), Evaluator(metrics=MIXED)
+    first.update(pred[:3], gt[:3], batch=True)
+    second.update(pred[3:], gt[3:], batch=True)
+    first.merge(second)
+    expected = whole.compute()
+    _same(first.compute(), expected, 1e-15)  # curve sums added in another order
+    assert first.state()["totals"] == whole.state()["totals"]  # counts: exact
+    restored = Evaluator.from_state(json.loads(json.dumps(whole.state())))
+    _same(restored.compute(), expected)
+    pooled = whole.state()["totals"]["binary counts"]
+    assert sum(pooled) == pred.size  # TP + FP + TN + FN of every pixel
+
+
+def test_a_damaged_or_missing_total_is_refused():
+    pred, gt = _pairs(3)
+    evaluator = Evaluator(metrics=["pooledF"])
+    evaluator.update(pred, gt, batch=True)
+    state = evaluator.state()
+    with pytest.raises(SodbenchError, match="does not match"):
+        Evaluator.from_state({key: value for key, value in state.items() if key != "totals"})
+    with pytest.raises(SodbenchError, match=r"totals\['binary counts'\] must be a list of 4"):
+        Evaluator.from_state({**state, "totals": {"binary counts": [1, 2]}})
+    with pytest.raises(SodbenchError, match="NaN"):
+        Evaluator.from_state({**state, "totals": {"binary counts": [1, 2, float("nan"), 4]}})
+
+
+def test_a_state_saved_before_totals_still_loads():
+    pred, gt = _pairs(4)
+    evaluator = Evaluator(threads=1)
+    evaluator.update(pred, gt, batch=True)
+    old = {key: value for key, value in evaluator.state().items() if key != "totals"}
+    _same(Evaluator.from_state(old).compute(), evaluator.compute())
+
+
+def test_lower_is_better_curve_keys_take_the_minimum():
+    pred, gt = _pairs(5)
+    evaluator = Evaluator(metrics=["minFPR", "meanFPR", "minBER"])
+    evaluator.update(pred, gt, batch=True)
+    results = evaluator.compute()
+    assert results["minFPR"] == results["curves"]["FPR"].min()
+    assert results["meanFPR"] == pytest.approx(results["curves"]["FPR"].mean(), abs=0)
+    assert results["minBER"] == results["curves"]["BER"].min()
