@@ -7,10 +7,13 @@ import click
 from sodbench.cli.flags import flags_named
 from sodbench.errors import SodbenchError
 from sodbench.folders.results import load_results
+from sodbench.metrics.keys import GROUPS
 from sodbench.reports import check
 
+__all__ = ["FLAGS", "PHRASES", "command"]
+
 #: The library's arguments -> the flags that set them.
-FLAGS = {"metrics": "--metrics"}
+FLAGS = {"metrics": "--metrics", "fail_on": "--fail-on"}
 #: How to fix a partial evaluation: eval's flag.
 PHRASES = {'on_missing="skip"': "--on-missing skip"}
 
@@ -23,10 +26,15 @@ PHRASES = {'on_missing="skip"': "--on-missing skip"}
               help="Absolute tolerance (finite, 0 or more).")
 @click.option("--rtol", default=0.0, show_default=True, type=float,
               help="Relative tolerance (of the baseline value; finite, 0 or more).")
-@click.option("--metrics", metavar="LIST",
-              help="Comma-separated metrics to compare [default: all; both sides must hold "
-                   "the same].")
-def command(results, baseline, atol, rtol, metrics):
+@click.option("--metrics", "--metric", "metrics", metavar="LIST",
+              help="Comma-separated metrics to compare, any key (HCE, odsF, AP ...) or group "
+                   f"({', '.join(GROUPS)}: the keys of it the baseline holds) [default: all; "
+                   "both sides must hold the same].")
+@click.option("--fail-on", "fail_on", type=click.Choice(list(check.FAIL_ON)), default="any",
+              show_default=True,
+              help="any: every value beyond tolerance fails; worse: values that moved in "
+                   "their better direction (lower MAE/HCE, higher Sm) pass.")
+def command(results, baseline, atol, rtol, metrics, fail_on):
     """Compare RESULTS.json with --baseline: exit 0 within tolerance, 1 on drift, 2 on bad input.
 
     Entries must pair up, use the same metric conventions and have scored the same images
@@ -41,13 +49,19 @@ def command(results, baseline, atol, rtol, metrics):
             load_results(results), load_results(baseline), atol=atol, rtol=rtol,
             metrics=chosen, labels=(results, baseline),
         )
+        failed = check.failing(drift, fail_on)
     rule = f"atol={atol:g}, rtol={rtol:g}"
-    if drift.empty:
-        click.echo(f"ok: {compared} values within {rule} of {baseline}")
+    if not drift.empty:
+        click.echo(check.format_drift(drift))
+    better = len(drift) - len(failed)
+    if failed.empty:
+        within = f"{compared - better} of {compared}" if better else str(compared)
+        more = f", {better} better beyond it" if better else ""
+        click.echo(f"ok: {within} values within {rule} of {baseline}{more}")
         return
-    click.echo(check.format_drift(drift))
     # A SodbenchError is how a command sets the CLI's exit status (here 1, "drifted").
+    more = f" ({better} more got better)" if better else ""
     raise SodbenchError(
-        f"drift: {len(drift)} of {compared} values moved beyond {rule} from {baseline}",
+        f"drift: {len(failed)} of {compared} values moved beyond {rule} from {baseline}{more}",
         exit_code=1,
     )

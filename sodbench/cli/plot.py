@@ -1,4 +1,4 @@
-"""``sodbench plot``: PR, F-measure or E-measure curves from a results file."""
+"""``sodbench plot``: PR, ROC, F-measure, E-measure, IoU or Dice curves from a results file."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from sodbench.cli.flags import flags_named
 from sodbench.folders.outputs import OutputPlan
 from sodbench.reports import plots
 
+__all__ = ["FLAGS", "command"]
+
 #: The library's arguments -> flags (``metrics``: eval's, which decides whether curves exist).
 FLAGS = {"metrics": "--metrics"}
 
@@ -15,7 +17,9 @@ FLAGS = {"metrics": "--metrics"}
 @click.command()
 @click.argument("results")
 @click.option("--kind", type=click.Choice(list(plots.KINDS)), default="pr", show_default=True,
-              help="pr: precision against recall; fm / em: F- / E-measure against threshold.")
+              help="pr: precision against recall; roc: true positive rate (recall) against "
+                   "false positive rate; fm / em / iou / dice: F-measure / E-measure / IoU / "
+                   "Dice against threshold.")
 @click.option("--out", type=click.Path(),
               help="Figure file (.png, .pdf or .svg) [default: <kind>.png].")
 @click.option("--csv", "csv", type=click.Path(), metavar="POINTS.csv",

@@ -10,6 +10,7 @@ from sodbench.cli.flags import flags_named
 from sodbench.errors import SodbenchError
 from sodbench.folders.outputs import OutputPlan, atomic_write
 from sodbench.folders.results import load_results
+from sodbench.metrics.keys import GROUPS
 from sodbench.reports import leaderboards, tables
 
 #: The library's arguments -> this command's flags (and eval's, for how to re-evaluate).
@@ -90,7 +91,9 @@ def _plan(results, specs, leaderboard, out) -> None:
 @click.option("--highlight", default=3, show_default=True,
               help="How many of the best values per column to mark (0-3).")
 @click.option("--columns", metavar="LIST",
-              help="Comma-separated metrics/cost columns, e.g. MAE,Sm,wF,Param,Speed.")
+              help="Comma-separated metrics, groups of metrics and cost columns, mixed, e.g. "
+                   "MAE,Sm,wF,Param,Speed or dis,Param (a group shows those of its keys the "
+                   f"results hold; groups: {', '.join(GROUPS)}).")
 @click.option("--flops", type=click.Choice(list(tables.FLOPS_COUNTERS)), default="paper",
               show_default=True,
               help="FLOPs (G) column: paper-compatible MACs (as the MINet paper), MACs, "

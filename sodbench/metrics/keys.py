@@ -77,7 +77,10 @@ BASE_CURVES = ("precision", "recall", "F", "E", "IoU", "Dice", "FPR")
 CONFUSION = {"F": "F", "IoU": "IoU", "Dice": "Dice", "Pre": "precision", "Rec": "recall",
              "Spec": "Spec", "FPR": "FPR", "BER": "BER", "OA": "OA", "Kappa": "Kappa"}
 _LOWER = ("FPR", "BER")
-_KAPPA_BOUNDS = (-1.0, 1.0)
+# PySODMetrics' chance term ((TP+FP)(TP+FN) + (TN+FN)(TN+TP)) / n^2 is not bounded by 1, so
+# its kappa has no lower bound (a full GT with one missed pixel of n gives -(n - 1));
+# docs/metrics/confusion.md
+_KAPPA_BOUNDS = (-float("inf"), 1.0)
 
 
 def _confusion_keys() -> tuple[Key, ...]:
@@ -121,9 +124,11 @@ _KEYS = (
     Key("maxF", "fmeasure", curve="F", statistic="max", aliases=("maxfm", "maxfmeasure")),
     Key("meanF", "fmeasure", curve="F", statistic="mean", aliases=("meanfm", "avgfm")),
     Key("adpF", "fmeasure", aliases=("adpfm",)),
-    Key("maxE", "emeasure", curve="E", statistic="max", aliases=("maxem",)),
-    Key("meanE", "emeasure", curve="E", statistic="mean", aliases=("avgem", "meanem")),
-    Key("adpE", "emeasure", aliases=("adpem",)),
+    # the E-measure reaches N / (N - 1) on an N-pixel map (PySODMetrics and Fan's code alike)
+    Key("maxE", "emeasure", curve="E", statistic="max", aliases=("maxem",), bounds=(0.0, 2.0)),
+    Key("meanE", "emeasure", curve="E", statistic="mean", aliases=("avgem", "meanem"),
+        bounds=(0.0, 2.0)),
+    Key("adpE", "emeasure", aliases=("adpem",), bounds=(0.0, 2.0)),
     Key("maxIoU", "fmeasure", curve="IoU", statistic="max"),
     Key("meanIoU", "fmeasure", curve="IoU", statistic="mean"),
     Key("adpIoU", "fmeasure"),

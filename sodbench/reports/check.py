@@ -1,7 +1,13 @@
 """Metric-drift check: compare a results file against a baseline, for a model repository's CI.
 
 A value has drifted when ``|new - old| > atol + rtol * |old|`` (the ``numpy.isclose`` rule);
-two missing (NaN) values agree, one missing value is drift.
+two missing (NaN) values agree, one missing value is drift. Each drifted value says which way
+it moved (``change``): ``worse`` or ``better`` in its key's direction (smaller is better for
+MAE, HCE, minFPR, minBER, siMAE ...; larger for the others; a Kappa may be negative),
+``changed`` for an informational key (``odsT``, a threshold: no direction), ``missing`` when
+one side has no value. By default every drifted value fails (:func:`failing` with
+``fail_on="any"``); ``fail_on="worse"`` lets values that got better pass, while an
+informational or missing value still fails.
 
 Anything that makes the two files incomparable is an input error, so that a CI job cannot
 pass by silently comparing less than it should, or other things than it should. In the order
@@ -23,11 +29,16 @@ import pandas as pd
 
 from sodbench.errors import SodbenchError
 from sodbench.reports.entries import conventions_of
-from sodbench.reports.leaderboards import canonical_key
+from sodbench.reports.leaderboards import expand_columns, informational, lower_is_better
 
-__all__ = ["DRIFT_COLUMNS", "check_tolerance", "compare", "format_drift"]
+__all__ = ["CHANGES", "DRIFT_COLUMNS", "FAIL_ON", "change", "check_tolerance", "compare",
+           "failing", "format_drift"]
 
-DRIFT_COLUMNS = ("metric", "dataset", "method", "old", "new", "diff")
+DRIFT_COLUMNS = ("metric", "dataset", "method", "old", "new", "diff", "change")
+#: The ways a drifted value moved (the ``change`` column).
+CHANGES = ("worse", "better", "changed", "missing")
+#: ``fail_on`` choices -> the changes that fail.
+FAIL_ON = {"any": frozenset(CHANGES), "worse": frozenset(CHANGES) - {"better"}}
 
 
 def check_tolerance(value: float, name: str) -> float:
@@ -148,16 +159,18 @@ def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 
     atol, rtol : float
         Absolute and relative tolerance: finite, 0 or more.
     metrics : list of str, optional
-        Metrics to compare (any common spelling); default every metric of each entry, which
-        must then be the same on both sides.
+        Metrics to compare (any common spelling, any key: ``HCE``, ``odsF``, ``AP`` ...) and
+        groups of metrics (``dis``: those of its keys the baseline holds); default every
+        metric of each entry, which must then be the same on both sides.
     labels : (str, str)
         How error messages name the two documents (e.g. their file names).
 
     Returns
     -------
     drift : pandas.DataFrame
-        Columns ``metric, dataset, method, old, new, diff`` (``diff = new - old``), one row
-        per value beyond tolerance.
+        Columns ``metric, dataset, method, old, new, diff, change`` (``diff = new - old``;
+        ``change``: :func:`change`), one row per value beyond tolerance, better or worse;
+        :func:`failing` picks those that fail.
     n_compared : int
 
     Raises
@@ -170,7 +183,8 @@ def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 
     _same_pairs(new, old, labels)
     _same_conventions(new, old, labels)
     _same_coverage(new, old, labels)
-    chosen = list(dict.fromkeys(canonical_key(name) for name in metrics)) if metrics else None
+    held = {key for entry in old.values() for key in entry["metrics"]}
+    chosen = expand_columns(metrics, held, labels[1]) if metrics else None
     if chosen is None:
         _same_metric_sets(new, old, labels)
     rows, compared = [], 0
@@ -187,8 +201,47 @@ def compare(current: dict, baseline: dict, *, atol: float = 1e-4, rtol: float = 
             before, after = _number(before_values[key]), _number(after_values[key])
             compared += 1
             if not _within(after, before, atol, rtol):
-                rows.append((key, *pair, before, after, after - before))
+                rows.append((key, *pair, before, after, after - before,
+                             change(key, before, after)))
     return pd.DataFrame(rows, columns=list(DRIFT_COLUMNS)), compared
+
+
+def change(key: str, old: float, new: float) -> str:
+    """Which way a value moved: ``worse``/``better`` in ``key``'s direction, ``changed`` for
+    an informational key (no direction), ``missing`` when one of the two is NaN.
+
+    >>> change("HCE", 120.0, 95.0), change("MAE", 0.01, 0.02), change("maxKappa", -0.1, 0.2)
+    ('better', 'worse', 'better')
+    >>> change("odsT", 0.5, 0.6), change("Sm", 0.9, float("nan"))
+    ('changed', 'missing')
+    """
+    if math.isnan(old) or math.isnan(new):
+        return "missing"
+    if informational(key):
+        return "changed"
+    return "better" if (new < old) == lower_is_better(key) else "worse"
+
+
+def failing(drift: pd.DataFrame, fail_on: str = "any") -> pd.DataFrame:
+    """The rows of a :func:`compare` drift table that fail the check.
+
+    Parameters
+    ----------
+    drift : pandas.DataFrame
+        The drift table.
+    fail_on : {"any", "worse"}
+        ``"any"``: every drifted value fails (the numbers must still match); ``"worse"``:
+        values that moved in their better direction pass (informational and missing values
+        still fail).
+
+    >>> import pandas as pd
+    >>> drift = pd.DataFrame({"metric": ["HCE", "odsT"], "change": ["better", "changed"]})
+    >>> failing(drift, "worse")["metric"].tolist()
+    ['odsT']
+    """
+    if fail_on not in FAIL_ON:
+        raise SodbenchError(f"fail_on={fail_on!r}: choose one of {', '.join(FAIL_ON)}")
+    return drift[drift["change"].isin(FAIL_ON[fail_on])]
 
 
 def _number(value) -> float:

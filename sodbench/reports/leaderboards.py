@@ -34,10 +34,11 @@ import pandas as pd
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 from sodbench.metrics.conventions import CONVENTIONS
-from sodbench.metrics.keys import ALIASES, LOWER_IS_BETTER, METRIC_KEYS
+from sodbench.metrics.keys import ALIASES, GROUPS, KEYS, LOWER_IS_BETTER, METRIC_KEYS
 
 __all__ = ["COST_ALIASES", "EFFICIENCY_KEYS", "LOWER_IS_BETTER_EFFICIENCY", "Leaderboard",
-           "available", "canonical_key", "load", "lower_is_better"]
+           "available", "canonical_key", "expand_columns", "informational", "load",
+           "lower_is_better"]
 
 #: Columns describing a model's cost rather than its accuracy, in table order.
 EFFICIENCY_KEYS = ("Param", "FLOPs", "Speed")
@@ -58,18 +59,80 @@ _CONVENTIONS_KEYS = ("conventions", "profile")
 def canonical_key(name: str) -> str:
     """Return the canonical column key for a metric or efficiency name (any common spelling).
 
-    Raises :class:`SodbenchError` naming the valid keys when ``name`` is unknown.
+    Raises :class:`SodbenchError` naming what is valid when ``name`` is unknown.
+
+    >>> canonical_key("WF"), canonical_key("auroc"), canonical_key("Params")
+    ('wF', 'AUC', 'Param')
     """
     key = _CANONICAL.get(name.strip().lower())
     if key is None:
-        valid = ", ".join((*METRIC_KEYS, *EFFICIENCY_KEYS))
-        raise SodbenchError(f"unknown metric or column {name!r} (valid: {valid})")
+        raise SodbenchError(
+            f"unknown metric or column {name!r} (valid: a metric key such as MAE, Sm, maxF, "
+            f"HCE, odsF (docs/metrics.md), any case or a common alias, or a cost column "
+            f"({', '.join(EFFICIENCY_KEYS)}))")
     return key
 
 
+def expand_columns(names, present=None, where: str = "the results") -> list[str]:
+    """Metric keys, cost columns and group names -> canonical keys, in the order given.
+
+    A group (:data:`sodbench.metrics.keys.GROUPS`: ``default``, ``pysodmetrics``, ``defect``,
+    ``dis``, ``all``) gives its keys in the group's order (``dis``: the DIS benchmark's
+    ``maxF, wF, MAE, Sm, meanE, HCE``), only those in ``present`` when it is given (so
+    ``all`` does not bring a hundred empty columns); a key named twice is kept once.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Keys in any common spelling, cost columns and group names, mixed.
+    present : collection of str, optional
+        The keys the documents hold; a group that keeps none of its keys is an error.
+    where : str
+        What ``present`` describes, for that error (``"the baseline"``).
+
+    >>> expand_columns(["dis", "mae", "Param"])
+    ['maxF', 'wF', 'MAE', 'Sm', 'meanE', 'HCE', 'Param']
+    >>> expand_columns(["dis"], present={"MAE", "Sm", "IoU"})
+    ['MAE', 'Sm']
+    """
+    keys: list[str] = []
+    for name in names:
+        group = GROUPS.get(str(name).strip().lower())
+        if group is None and str(name).strip().lower() not in _CANONICAL:
+            raise SodbenchError(
+                f"unknown metric, group or column {str(name)!r} (valid: a metric key such as "
+                f"MAE, Sm, maxF, HCE, odsF (docs/metrics.md), any case or a common alias, a "
+                f"group ({', '.join(GROUPS)}), or a cost column ({', '.join(EFFICIENCY_KEYS)}))")
+        if group is None:
+            keys.append(canonical_key(str(name)))
+            continue
+        kept = [key for key in group if present is None or key in present]
+        if not kept:
+            shown = ", ".join(group[:6]) + (", ..." if len(group) > 6 else "")
+            raise SodbenchError(f"group {str(name).strip()!r}: none of its keys ({shown}) is "
+                                f"in {where}; choose among the metrics present")
+        keys += kept
+    return list(dict.fromkeys(keys))
+
+
 def lower_is_better(key: str) -> bool:
-    """Whether a smaller value of the canonical column ``key`` ranks higher."""
+    """Whether a smaller value of the canonical column ``key`` ranks higher.
+
+    >>> lower_is_better("HCE"), lower_is_better("minFPR"), lower_is_better("maxKappa")
+    (True, True, False)
+    """
     return key in LOWER_IS_BETTER or key in LOWER_IS_BETTER_EFFICIENCY
+
+
+def informational(key: str) -> bool:
+    """Whether ``key`` describes a score rather than ranks methods (``odsT``, the threshold
+    of ``odsF``): printed without a direction arrow, never marked best, and compared by
+    ``check`` as a plain value.
+
+    >>> informational("odsT"), informational("odsF"), informational("Param")
+    (True, False, False)
+    """
+    return key in KEYS and KEYS[key].informational
 
 
 @dataclass(frozen=True)
@@ -146,6 +209,12 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
     return Leaderboard(name=path.stem, title=path.stem, dataset=dataset,
                        source=str(path), frame=frame, extra=extra, n_images=n_images,
                        conventions=conventions)
+
+
+def _range(bounds: tuple[float, float]) -> str:
+    """``[0, 1]``, ``[-1, 1]``, ``[0, inf)``: a key's range as written in messages."""
+    low, high = bounds
+    return f"[{low:g}, {high:g}]" if math.isfinite(high) else f"[{low:g}, inf)"
 
 
 def _conventions(raw: pd.DataFrame, path: Path) -> str | None:
@@ -236,10 +305,12 @@ def _split(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if numbers.isna().gt(raw[column].isna()).any() or numbers.abs().eq(math.inf).any():
             raise SodbenchError(f"{path}: column {column!r} has a value that is not a number "
                                 "or is infinite")
-        if key in METRIC_KEYS and not numbers.dropna().between(0, 1).all():
+        if key in METRIC_KEYS and not numbers.dropna().between(*KEYS[key].bounds).all():
             # a percentage (91.2 for 0.912) would outrank every results row silently
-            raise SodbenchError(f"{path}: column {column!r} has a value outside [0, 1]; give "
-                                "metrics as fractions (0.912, not 91.2)")
+            raise SodbenchError(f"{path}: column {column!r} has a value outside "
+                                f"{_range(KEYS[key].bounds)}"
+                                + ("; give metrics as fractions (0.912, not 91.2)"
+                                   if KEYS[key].bounds[1] == 1 else ""))
         if key in EFFICIENCY_KEYS and numbers.lt(0).any():
             raise SodbenchError(f"{path}: column {column!r} has a negative value")
         values[key] = numbers.astype(float)

@@ -1,4 +1,9 @@
-"""PR, F-measure and E-measure curves from results files (the MINet paper's Fig. 6 style).
+"""PR, ROC and per-threshold curves from results files (the MINet paper's Fig. 6 style).
+
+Kinds (:data:`KINDS`): ``pr`` (precision against recall), ``roc`` (true positive rate, the
+recall curve, against the false positive rate: the FPR curve that results files hold from
+this version on), and F-measure, E-measure, IoU and Dice against the threshold (``fm``,
+``em``, ``iou``, ``dice``).
 
 One subplot per dataset, one line per method, a legend shared by all subplots, axes fitted
 to the data (PySODEvalToolkit's fixed ranges hide curves: lartpang/PySODEvalToolkit#12, #27),
@@ -26,7 +31,6 @@ from matplotlib.figure import Figure
 from sodbench.errors import SodbenchError
 from sodbench.folders.outputs import OutputPlan, atomic_file, atomic_write
 from sodbench.folders.results import load_results
-from sodbench.metrics.keys import CURVE_METRICS
 
 __all__ = ["FIGURE_SUFFIXES", "HIGHLIGHT_COLOUR", "KINDS", "OKABE_ITO", "curve_frame",
            "plan_outputs", "plot_curves", "save_plot"]
@@ -34,9 +38,14 @@ __all__ = ["FIGURE_SUFFIXES", "HIGHLIGHT_COLOUR", "KINDS", "OKABE_ITO", "curve_f
 #: kind -> (x curve or "threshold", y curve, x label, y label)
 KINDS = {
     "pr": ("recall", "precision", "Recall", "Precision"),
+    "roc": ("FPR", "recall", "False positive rate", "True positive rate (recall)"),
     "fm": ("threshold", "F", "Threshold", "F-measure"),
     "em": ("threshold", "E", "Threshold", "E-measure"),
+    "iou": ("threshold", "IoU", "Threshold", "IoU"),
+    "dice": ("threshold", "Dice", "Threshold", "Dice"),
 }
+#: Curve keys to name when results hold no curves (any of them stores every plotted curve).
+_CURVE_KEYS = "maxF, meanF, maxE, meanE, maxIoU, maxDice"
 #: Okabe-Ito colours of the lines. Vermillion is kept for the highlighted method (papers draw
 #: theirs red); yellow is left out, too faint on white to read as a thin line.
 OKABE_ITO = ("#000000", "#0072B2", "#56B4E9", "#009E73", "#CC79A7", "#E69F00")
@@ -57,16 +66,23 @@ def curve_frame(results: dict | str | os.PathLike, kind: str) -> pd.DataFrame:
     ----------
     results : dict or path
         A results document, or the path of a results file.
-    kind : {"pr", "fm", "em"}
+    kind : {"pr", "roc", "fm", "em", "iou", "dice"}
 
     Returns
     -------
     pandas.DataFrame
         Columns ``dataset, method, threshold`` (0..255, ascending) and the two plotted
-        quantities (``recall, precision`` for ``pr``; ``threshold_01, F`` or
-        ``threshold_01, E``). ``method`` is categorical, its categories every method of the
-        results in their order, so a method keeps its colour in every figure of the results.
+        quantities (``recall, precision`` for ``pr``; ``FPR, recall`` for ``roc``;
+        ``threshold_01`` and ``F``, ``E``, ``IoU`` or ``Dice``). ``method`` is categorical,
+        its categories every method of the results in their order, so a method keeps its
+        colour in every figure of the results.
         Points with a missing (NaN) value are dropped; entries without the curve are skipped.
+
+    Raises
+    ------
+    SodbenchError
+        When no entry holds the curves; for ``roc``, results written before the FPR curve
+        was stored are named as such, with the fix (evaluate again with this version).
     """
     document, source = _document(results)
     x_key, y_key = _check_kind(kind)[:2]
@@ -83,15 +99,25 @@ def curve_frame(results: dict | str | os.PathLike, kind: str) -> pd.DataFrame:
                              _x_column(kind): x, y_key: y})
         parts.append(part.dropna())
     if not parts:
-        raise SodbenchError(
-            f"{source}: no entry has a {y_key!r} curve; curves are stored when the evaluation "
-            f"scores a curve metric ({', '.join(CURVE_METRICS)}): evaluate again "
-            "(`sodbench eval`) without metrics=, or with one of these keys in it"
-        )
+        raise SodbenchError(_no_curve(document, source, x_key, y_key))
     points = pd.concat(parts, ignore_index=True)
     methods = list(dict.fromkeys(entry["method"] for entry in document["entries"]))
     points["method"] = pd.Categorical(points["method"], categories=methods, ordered=True)
     return points
+
+
+def _no_curve(document: dict, source: str, x_key: str, y_key: str) -> str:
+    """Why no entry can be plotted, and the fix."""
+    stored = {key for entry in document["entries"] for key in entry.get("curves") or {}}
+    missing = next((key for key in (y_key, x_key) if key != "threshold" and key not in stored),
+                   y_key)
+    if stored - {"threshold"}:
+        return (f"{source}: no entry has a {missing!r} curve (the results were written by an "
+                f"older sodbench, which did not store it); re-run `sodbench eval` with this "
+                "version to plot it")
+    return (f"{source}: no entry has a {missing!r} curve; curves are stored when the evaluation "
+            f"scores a curve metric ({_CURVE_KEYS}, ...): evaluate again (`sodbench eval`) "
+            "without metrics=, or with one of these keys in it")
 
 
 def _document(results: dict | str | os.PathLike) -> tuple[dict, str]:
@@ -121,7 +147,7 @@ def plot_curves(points: pd.DataFrame, kind: str, *, highlight: str | None = None
     ----------
     points : pandas.DataFrame
         Output of :func:`curve_frame` for ``kind``.
-    kind : {"pr", "fm", "em"}
+    kind : {"pr", "roc", "fm", "em", "iou", "dice"}
     highlight : str, optional
         A method to draw last, thicker, in vermillion.
     """
@@ -249,7 +275,7 @@ def save_plot(results: dict | str | os.PathLike, kind: str, out: str | os.PathLi
     ----------
     results : dict or path
         A results document, or the path of a results file (never overwritten).
-    kind : {"pr", "fm", "em"}
+    kind : {"pr", "roc", "fm", "em", "iou", "dice"}
     out : path
         The figure; PDF and PS embed TrueType (Type 42) fonts, as publishers require.
     csv : path, optional

@@ -1,7 +1,9 @@
 """Rendering a :class:`Table`: Markdown, LaTeX, CSV and HTML, with the best three marked.
 
 Rendering rounds, ranks each column on the *displayed* value (ties share the better rank,
-"1224" style), and marks the best three: bold, underline and italic in every format, and in
+"1224" style) in the key's direction (ascending for lower-is-better keys such as MAE, HCE,
+minFPR; an informational key such as ``odsT``, a threshold, is not ranked and has no arrow),
+and marks the best three: bold, underline and italic in every format, and in
 LaTeX and HTML also the Okabe-Ito colours vermillion, blue and bluish green (see
 :data:`LATEX_PREAMBLE`), which stay apart for readers with any common colour-vision deficiency
 and in greyscale print; the usual red/green/blue of PySODEvalToolkit's
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sodbench.errors import SodbenchError
-from sodbench.reports.leaderboards import lower_is_better
+from sodbench.reports.leaderboards import informational, lower_is_better
 
 __all__ = ["COST", "FORMATS", "HTML_STYLE", "LATEX_PREAMBLE", "MAX_DIGITS", "PARTIAL_MARK",
            "RENDERERS", "Table", "displayed", "format_for_path", "label", "render", "to_csv",
@@ -52,7 +54,9 @@ def displayed(table: Table, digits: int = 4) -> tuple[pd.DataFrame, pd.DataFrame
     """The rounded cell texts and each cell's rank among its column (NaN where missing).
 
     Ranks are taken on the value as displayed, so two methods that print the same number
-    share a rank; the next rank is skipped ("1224" ranking).
+    share a rank; the next rank is skipped ("1224" ranking). Lower-is-better keys rank
+    ascending, the others descending (a negative Kappa ranks below a positive one); an
+    informational key (``odsT``) gets no rank.
     """
     if not 0 <= digits <= MAX_DIGITS:
         raise SodbenchError(f"digits={digits}: must be 0 to {MAX_DIGITS} (a float64 value "
@@ -60,11 +64,21 @@ def displayed(table: Table, digits: int = 4) -> tuple[pd.DataFrame, pd.DataFrame
     texts, ranks = {}, {}
     for column in table.values.columns:
         places = _cost_digits(column[1], table.values[column]) if column[0] == COST else digits
-        text = table.values[column].map(lambda v, p=places: "" if np.isnan(v) else f"{v:.{p}f}")
+        text = table.values[column].map(lambda v, p=places: _number(v, p))
         shown = pd.to_numeric(text, errors="coerce")
         texts[column] = text
-        ranks[column] = shown.rank(method="min", ascending=lower_is_better(column[1]))
+        ranks[column] = (pd.Series(np.nan, index=shown.index) if informational(column[1]) else
+                         shown.rank(method="min", ascending=lower_is_better(column[1])))
     return pd.DataFrame(texts), pd.DataFrame(ranks)
+
+
+def _number(value: float, places: int) -> str:
+    """``value`` with ``places`` decimals, "" when missing; a negative value that rounds to
+    zero (a Kappa of -0.00001) prints ``0.0000``, not ``-0.0000``."""
+    if np.isnan(value):
+        return ""
+    text = f"{value:.{places}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def _cost_digits(key: str, values: pd.Series) -> int:
@@ -77,8 +91,21 @@ def _cost_digits(key: str, values: pd.Series) -> int:
 
 
 def label(key: str, arrow: tuple[str, str] = ("↓", "↑")) -> str:
-    """Column label with its direction arrow, e.g. ``MAE↓``, ``Param (M)↓``."""
+    """Column label with its direction arrow; none for an informational key.
+
+    >>> label("MAE"), label("HCE"), label("Param"), label("maxKappa"), label("odsT")
+    ('MAE↓', 'HCE↓', 'Param (M)↓', 'maxKappa↑', 'odsT')
+    """
+    if informational(key):
+        return key
     return _LABELS.get(key, key) + (arrow[0] if lower_is_better(key) else arrow[1])
+
+
+def _legend_arrows(table: Table, words: tuple[str, str, str]) -> str:
+    """The arrows' meaning (``words``: lower, higher, no arrow), and the last only when some
+    column is informational."""
+    keys = table.values.columns.get_level_values(1)
+    return words[0] + words[1] + (words[2] if any(informational(key) for key in keys) else "")
 
 
 def _datasets(table: Table) -> list[str]:
@@ -121,8 +148,10 @@ def to_markdown(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
     lines.append("")
     if highlight:
         names = ["**bold**: best", "<u>underline</u>: second", "*italic*: third"][:highlight]
+        arrows = _legend_arrows(table, ("↓ lower is better, ", "↑ higher is better",
+                                        "; no arrow: informational, not ranked"))
         lines.append(f"{', '.join(names)} in each column (ranked on the displayed value; "
-                     "ties share a rank). ↓ lower is better, ↑ higher is better.")
+                     f"ties share a rank). {arrows}.")
     if table.footnotes:
         lines += ["", "Notes:", ""]
         lines += [f"{i}. {_md_escape(note)}" for i, note in enumerate(table.footnotes, 1)]
@@ -198,9 +227,11 @@ def to_latex(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
     if highlight:
         # the legend is written with the macros themselves, so it stays true when restyled
         marks_shown = [r"\first{best}", r"\second{second}", r"\third{third}"][:highlight]
+        arrows = _legend_arrows(table, (r"$\downarrow$ lower is better, ",
+                                        r"$\uparrow$ higher is better",
+                                        "; no arrow: informational, not ranked"))
         notes = [", ".join(marks_shown) + " in each column (ranked on the displayed value, "
-                 r"ties share a rank); $\downarrow$ lower is better, $\uparrow$ higher is "
-                 "better.", *notes]
+                 f"ties share a rank); {arrows}.", *notes]
     out += [r"\par\smallskip{\footnotesize " + note + r"\par}" for note in notes]
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"
@@ -237,7 +268,8 @@ def to_csv(table: Table, *, digits: int = 4, highlight: int = 3) -> str:
     """Full-precision values plus a rank column per value column (rank on the displayed value).
 
     Value columns are named ``<dataset>/<key>`` (cost columns: ``Param (M)`` ...); a
-    ``rank <column>`` column follows each; ``highlight`` is accepted for a uniform call.
+    ``rank <column>`` column follows each (empty for an informational key such as ``odsT``);
+    ``highlight`` is accepted for a uniform call.
     """
     _check_highlight(highlight)
     _, ranks = displayed(table, digits)

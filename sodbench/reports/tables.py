@@ -21,7 +21,7 @@ from sodbench.errors import SodbenchError
 from sodbench.metrics.keys import METRIC_KEYS
 from sodbench.profiling.record import ProfileRecord
 from sodbench.reports.entries import conventions_of
-from sodbench.reports.leaderboards import EFFICIENCY_KEYS, Leaderboard, canonical_key
+from sodbench.reports.leaderboards import EFFICIENCY_KEYS, Leaderboard, expand_columns
 from sodbench.reports.table_formats import (
     COST,
     FORMATS,
@@ -74,8 +74,11 @@ def build_table(document: dict | None = None, *,
         Published rows to merge with; the results' rows for the leaderboard's dataset land
         in the same columns (a results file with one dataset is placed there whatever its name).
     columns : list of str, optional
-        Metric and cost keys to show, any common spelling; default the leaderboard's metrics,
-        else those of ``DEFAULT_METRICS`` the results hold.
+        Metric and cost keys to show, any common spelling, and groups of metrics
+        (``dis``, ``pysodmetrics``, ... :data:`sodbench.metrics.keys.GROUPS`), mixed: a group
+        gives those of its keys that the results or the leaderboard hold, in the group's
+        order; default the leaderboard's metrics, else those of ``DEFAULT_METRICS`` the
+        results hold.
     flops : {"paper", "macs", "flops"}
         Which counter of the profile record fills the FLOPs (G) column (:data:`FLOPS_COUNTERS`).
     allow_partial : bool
@@ -97,7 +100,7 @@ def build_table(document: dict | None = None, *,
     if columns is not None and not columns:
         raise SodbenchError("columns=[] names no column (e.g. MAE, Sm, wF, Param)")
     # one column per key: MAE,mae would otherwise give a duplicate column
-    keys = list(dict.fromkeys(canonical_key(name) for name in columns)) if columns else None
+    keys = expand_columns(columns, _held(document, leaderboard)) if columns else None
     metrics = _metric_keys(document, leaderboard, keys)
     cost_keys = [key for key in EFFICIENCY_KEYS if keys is None or key in keys]
     footnotes: list[str] = []
@@ -115,6 +118,12 @@ def build_table(document: dict | None = None, *,
     footnotes += result_notes(document, metrics)
     footnotes += [profile_note(method, record, flops) for method, record in profiles.items()]
     return Table(values=frame, footnotes=footnotes, title=caption(document, leaderboard))
+
+
+def _held(document: dict, leaderboard: Leaderboard | None) -> set[str]:
+    """The keys a group of ``columns`` may bring: those of the results and the leaderboard."""
+    held = {key for entry in document["entries"] for key in entry["metrics"]}
+    return held | set(leaderboard.frame.columns if leaderboard is not None else ())
 
 
 def results_frame(document: dict, metrics: list[str]) -> pd.DataFrame:

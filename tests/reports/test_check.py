@@ -39,9 +39,9 @@ def test_within_atol_is_ok_and_beyond_is_drift(capsys, write_results):
     assert run_check(write_results, moved({("A", "MAE"): 0.01512, ("B", "Sm"): 0.7})) == 1
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert lines[0].split() == ["metric", "dataset", "method", "old", "new", "diff"]
-    assert lines[1].split() == ["MAE", "SD-900", "A", "0.015", "0.01512", "+0.00012"]
-    assert lines[2].split() == ["Sm", "SD-900", "B", "0.8", "0.7", "-0.1"]
+    assert lines[0].split() == ["metric", "dataset", "method", "old", "new", "diff", "change"]
+    assert lines[1].split() == ["MAE", "SD-900", "A", "0.015", "0.01512", "+0.00012", "worse"]
+    assert lines[2].split() == ["Sm", "SD-900", "B", "0.8", "0.7", "-0.1", "worse"]
     assert len(lines) == 3
     assert captured.err.startswith("error: drift: 2 of 4 values moved beyond atol=0.0001")
 
