@@ -8,7 +8,7 @@ relaxed false positive and false negative regions where they meet other regions,
 click per relaxed FP/FN region that needs no polygon. An integer per image, lower is better.
 
 OpenCV (the ``sodbench[cv]`` extra) is imported inside the functions, so the package imports
-without it; :func:`require_cv2` turns its absence into a one-line
+without it; :func:`sodbench.metrics.extras.require_extra` turns its absence into a one-line
 :class:`~sodbench.errors.SodbenchError`.
 """
 
@@ -19,25 +19,13 @@ from skimage.morphology import skeletonize
 
 from sodbench.errors import SodbenchError
 from sodbench.metrics.batch import Batch
+from sodbench.metrics.extras import require_extra
 from sodbench.metrics.validate import to_double
 
-__all__ = ["evaluate", "hce", "image_hce", "require_cv2"]
+__all__ = ["evaluate", "hce", "image_hce"]
 
 #: ``skimage.morphology.disk(1)``: the 3 x 3 cross of every erosion and dilation.
 CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8)
-
-
-def require_cv2(metric: str):
-    """The ``cv2`` module, or a one-line SodbenchError saying that ``metric`` needs OpenCV.
-
-    >>> require_cv2("HCE").__name__
-    'cv2'
-    """
-    try:
-        import cv2
-    except ImportError:
-        raise SodbenchError(f"{metric} needs OpenCV: pip install 'sodbench[cv]'") from None
-    return cv2
 
 
 def hce(pred, gt, *, relax: int = 5, epsilon: float = 2.0, batch: bool = False) -> np.ndarray:
@@ -91,7 +79,7 @@ def evaluate(batch: Batch, conventions, keys, executor=None) -> dict:
 
 def _scores(preds, masks: np.ndarray, relax: int, epsilon: float) -> np.ndarray:
     """:func:`image_hce` of each binary prediction (an iterable) and GT mask, as float64."""
-    require_cv2("HCE")
+    require_extra(["HCE"])
     return np.array([image_hce(pred, mask, relax=relax, epsilon=epsilon)
                      for pred, mask in zip(preds, masks, strict=True)], dtype=np.float64)
 
@@ -112,7 +100,8 @@ def image_hce(pred: np.ndarray, gt: np.ndarray, *, relax: int = 5, epsilon: floa
     >>> image_hce(np.eye(30, dtype=bool), gt)  # thinner than the relaxation: forgiven
     0
     """
-    cv2 = require_cv2("HCE")
+    require_extra(["HCE"])
+    import cv2
     pred, gt = np.asarray(pred, dtype=bool), np.asarray(gt, dtype=bool)
     union = pred | gt
     rows, cols = np.flatnonzero(union.any(axis=1)), np.flatnonzero(union.any(axis=0))
