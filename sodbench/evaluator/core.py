@@ -21,6 +21,7 @@ from sodbench.evaluator.state import check_state, select_metrics, state_numbers
 from sodbench.metrics import engine, validate
 from sodbench.metrics.batch import Batch
 from sodbench.metrics.conventions import DEFAULT_CONVENTIONS, get_conventions
+from sodbench.metrics.extras import reads_images, require_extra
 from sodbench.metrics.groundtruth import GroundTruth
 from sodbench.metrics.histogram import has_levels
 from sodbench.metrics.keys import CURVE_LENGTHS, KEYS, PER_IMAGE_KEYS
@@ -76,6 +77,7 @@ class Evaluator:
         self.conventions = get_conventions(conventions)
         self.allow_emptied_gt = bool(allow_emptied_gt)
         self.metrics = select_metrics(metrics)
+        require_extra(self.metrics)  # HCE, CM, CCM without OpenCV: refused before any pair
         self.threads = worker_count(threads, name="threads")
         self._executor = check_executor(executor)
         self._pool: ThreadPoolExecutor | None = None
@@ -124,7 +126,7 @@ class Evaluator:
             )
         validate.check_pair(pred, gt.mask)
         images = validate.check_images(image, pred.shape, batch=batch,
-                                       needed="CCM" in self.metrics)
+                                       needed=reads_images(self.metrics))
         if any(key in self.metrics for key in _E_KEYS):
             validate.check_emeasure_size(pred.shape)
         names = self._new_names(names, len(pred))
