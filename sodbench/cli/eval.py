@@ -17,9 +17,10 @@ __all__ = ["command", "parse_pred"]
 
 _CONFIGURABLE = ("conventions", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
                  "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix",
-                 "allow_emptied_gt")
+                 "allow_emptied_gt", "skip_empty_gt")
 # The library's errors name its arguments; a command-line user sets them with these flags.
-_FLAGS = {"allow_emptied_gt": "--allow-emptied-gt", "dataset": "--dataset", "jobs": "--jobs"}
+_FLAGS = {"allow_emptied_gt": "--allow-emptied-gt", "dataset": "--dataset", "jobs": "--jobs",
+          "skip_empty_gt": "--skip-empty-gt", "images": "--images"}
 
 
 def _phrases() -> dict[str, str]:
@@ -48,14 +49,23 @@ def parse_pred(values: tuple[str, ...]) -> dict[str, Path]:
 
 
 def _parse_metrics(value) -> tuple[str, ...] | None:
+    """``--metrics`` (or a config's ``metrics``) as the keys it names, in table order: keys,
+    aliases and group names, any case (:func:`sodbench.metrics.keys.expand`)."""
+    from sodbench.metrics.keys import expand
+
     if value is None:
         return None
     items = value.split(",") if isinstance(value, str) else value
-    keys = tuple(item.strip() for item in items if item.strip())
-    if not keys:  # e.g. an unset shell variable: computing every metric is not what was asked
+    names = tuple(item.strip() for item in items if item.strip())
+    if not names:  # e.g. an unset shell variable: computing every metric is not what was asked
         raise SodbenchError(f"--metrics {value!r}: no metric key given; name some "
-                            "(e.g. --metrics MAE,Sm) or drop --metrics for all")
-    return tuple(dict.fromkeys(keys))  # a key given twice is recorded once
+                            "(e.g. --metrics MAE,Sm) or drop --metrics for the default "
+                            "set")
+    try:
+        return expand(names)
+    except ValueError as error:
+        shown = value if isinstance(value, str) else ",".join(names)
+        raise SodbenchError(f"--metrics {shown!r}: {error}") from None
 
 
 def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
@@ -63,9 +73,9 @@ def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
     from sodbench.folders.tasks import Task, default_dataset_name
 
     if params["config"]:
-        if params["gt"] or params["pred"] or params["dataset"]:
+        if params["gt"] or params["pred"] or params["dataset"] or params["images"]:
             raise SodbenchError("--config: name datasets and folders in the config file, "
-                                "not with --gt/--pred/--dataset")
+                                "not with --gt/--pred/--dataset/--images")
         from sodbench.folders.config import load_config
 
         tasks, options = load_config(params["config"])
@@ -85,7 +95,8 @@ def _settings(ctx: click.Context, params: dict) -> tuple[list, dict]:
         dataset = default_dataset_name(gt_dir)
     elif name_problem(dataset) is not None:
         raise SodbenchError(f"--dataset {dataset!r}: the name {name_problem(dataset)}")
-    tasks = [Task(dataset, name, gt_dir, folder)
+    images = None if params["images"] is None else Path(params["images"])
+    tasks = [Task(dataset, name, gt_dir, folder, images)
              for name, folder in parse_pred(params["pred"]).items()]
     return tasks, dict(params)
 
@@ -100,6 +111,8 @@ def _output_plan(tasks: list, settings: dict, config: str | None):
     for task in tasks:
         plan.add_input_folder(task.gt_dir, f"the GT folder {task.gt_dir}")
         plan.add_input_folder(task.pred_dir, f"the prediction folder {task.pred_dir}")
+        if task.images_dir is not None:
+            plan.add_input_folder(task.images_dir, f"the image folder {task.images_dir}")
     for key, option in (("json", "--json"), ("per_image", "--per-image"), ("curves", "--curves")):
         if settings[key]:
             plan.add_output(settings[key], option)
@@ -115,8 +128,9 @@ def _check_curves(settings: dict, metrics: tuple[str, ...] | None) -> None:
     if Path(path).suffix.lower() not in (".csv", ".npz"):
         raise SodbenchError(f"--curves {path}: use a .csv or .npz file name")
     if metrics and not set(metrics) & set(CURVE_METRICS):
-        raise SodbenchError(f"--curves {path}: the chosen --metrics keep no curves; add one of "
-                            f"{', '.join(CURVE_METRICS)} or drop --curves")
+        raise SodbenchError(f"--curves {path}: the chosen --metrics keep no curves; add a key "
+                            f"read from a curve ({', '.join(CURVE_METRICS[:4])}, ...) or drop "
+                            "--curves")
 
 
 def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
@@ -125,8 +139,9 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
     parent = os.path.realpath(cache_dir.parent)
     for task in tasks:
         for folder, what in ((task.gt_dir, "the GT folder"),
-                             (task.pred_dir, "the prediction folder")):
-            if os.path.realpath(folder) == parent:
+                             (task.pred_dir, "the prediction folder"),
+                             (task.images_dir, "the image folder")):
+            if folder is not None and os.path.realpath(folder) == parent:
                 raise SodbenchError(f"{option} {cache_dir}: lies inside {what} {folder}, an "
                                     "input folder; write outputs outside the data folders")
 
@@ -141,7 +156,9 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
               show_default=True, metavar="NAME",
               help="Metric conventions: pysodmetrics, minet-tii2024 or matlab "
                    "(--profile is its old name).")
-@click.option("--metrics", help="Comma-separated metric keys [default: all].")
+@click.option("--metrics", metavar="LIST",
+              help="Comma-separated metric keys and groups (default, pysodmetrics, defect, "
+                   "dis, all), any case [default: the default group].")
 @click.option("--jobs", type=int, help="Worker processes [default: all cores; 1: no pool].")
 @click.option("--json", "json", type=click.Path(), help="Write the results JSON here.")
 @click.option("--per-image", "per_image", type=click.Path(),
@@ -157,6 +174,11 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
 @click.option("--allow-emptied-gt", is_flag=True,
               help="Score GT masks whose non-zero pixels all lie at or below the GT "
                    "threshold (e.g. 0/128 masks) as empty instead of stopping.")
+@click.option("--skip-empty-gt", is_flag=True,
+              help="Leave out (and note) images whose GT is empty after the GT threshold, "
+                   "for every method (the COD10K rule).")
+@click.option("--images", type=click.Path(), metavar="DIR",
+              help="Folder of the RGB images, paired with the GT by name (CCM reads them).")
 @click.option("--no-cache", is_flag=True, help="Neither reuse nor store cached results.")
 @click.option("--cache-dir", type=click.Path(),
               help="Cache folder [default: $SODBENCH_CACHE_DIR or .sodbench_cache/ "
@@ -183,7 +205,9 @@ def _evaluate(ctx: click.Context, params: dict) -> None:
         conventions=settings["conventions"], metrics=_parse_metrics(settings["metrics"]),
         on_missing=settings["on_missing"], gt_prefix=settings["gt_prefix"],
         gt_suffix=settings["gt_suffix"], pred_prefix=settings["pred_prefix"],
-        pred_suffix=settings["pred_suffix"], allow_emptied_gt=settings["allow_emptied_gt"])
+        pred_suffix=settings["pred_suffix"], allow_emptied_gt=settings["allow_emptied_gt"],
+        skip_empty_gt=settings["skip_empty_gt"])
+    _check_needs(options, tasks, from_config=bool(params["config"]))
     _check_curves(settings, options.metrics)
     if settings["no_cache"] and params["resume"]:
         raise SodbenchError("--resume needs the cache: drop --no-cache")
@@ -218,3 +242,22 @@ def _evaluate(ctx: click.Context, params: dict) -> None:
         eval_output.write_curves(entries, settings["curves"])
     if not quiet:
         click.echo(eval_output.terminal_table(entries, options.metrics))
+
+
+def _check_needs(options, tasks: list, *, from_config: bool) -> None:
+    """What the chosen metrics need besides the maps, before any work: their optional extra
+    (HCE, CM, CCM: ``sodbench[cv]``) and, for CCM, the RGB images. Image folders given while no
+    chosen metric reads them are left unread, with a warning."""
+    from sodbench.metrics.extras import IMAGE_KEYS, reads_images, require_extra
+
+    require_extra(options.keys)
+    wanted = [key for key in options.keys if key in IMAGE_KEYS]
+    lacking = [task for task in tasks if task.images_dir is None]
+    if wanted and lacking:
+        fix = (f"add images = \"DIR\" to [[dataset]] {lacking[0].dataset!r} of the config"
+               if from_config else "add --images DIR")
+        raise SodbenchError(f"{', '.join(wanted)} needs the RGB images: {fix}")
+    if not reads_images(options.keys) and len(lacking) < len(tasks):
+        given = "the config's images folders are" if from_config else "--images is"
+        click.echo(f"warning: {given} unused: no chosen metric reads the RGB images (CCM "
+                   "does)", err=True)

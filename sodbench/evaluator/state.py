@@ -31,7 +31,7 @@ def select_metrics(metrics) -> tuple[str, ...]:
                             "['MAE', 'Sm']") from None
     if not metrics:  # an empty selection would compute nothing, not everything
         raise SodbenchError("metrics is empty: name at least one metric key, or pass None "
-                            "for all")
+                            "for the default set")
     try:
         return expand(metrics)
     except ValueError as error:

@@ -1,10 +1,12 @@
 """A per-(dataset, method) result cache, so re-running on unchanged folders is instant.
 
-Key: SHA-256 of the sodbench version, the conventions, the metric set, the pairing options,
-the chunk size and, for every paired file, its name, size and modification time in
-nanoseconds. Sizes and mtimes (what ``make`` and ``rsync`` trust) cost one ``stat`` per
-file; content hashes would read every byte, which on SD-Saliency-900 costs about as much as
-decoding the PNGs and so would defeat the purpose. Rewriting a map in place changes its
+Key: SHA-256 of the sodbench version, the conventions, the metric set (the expanded keys),
+the pairing options (``skip_empty_gt`` too), the chunk size, the resolved folders (the image
+folder when a selected metric reads the images: CCM) and, for every paired file (images
+included then), its name, size and modification time in nanoseconds. Sizes and mtimes (what
+``make`` and ``rsync`` trust) cost one ``stat`` per file; content hashes would read every
+byte, which on SD-Saliency-900 costs about as much as decoding the PNGs and so would defeat
+the purpose. Rewriting a map in place changes its
 mtime; tools that preserve mtimes while changing bytes are the one blind spot, and running
 without a cache covers it.
 
@@ -36,7 +38,8 @@ DEFAULT_NAME = ".sodbench_cache"
 # "/2": entries carry counts.images_sha256; older cached entries (same version) must not be
 # reused, or their results files would lack it and `sodbench check` would refuse them.
 # "/4": entries name their metric conventions "conventions" (was "profile").
-CACHE_FORMAT = "sodbench.cache/4"
+# "/5": entries carry counts.n_empty_skipped (skip_empty_gt) and may hold keys of any group.
+CACHE_FORMAT = "sodbench.cache/5"
 PARTIAL_FORMAT = "sodbench.cache.chunk"
 
 

@@ -7,7 +7,7 @@ Schema (relative paths are relative to the config file; every key is optional un
 
     [options]                        # the `sodbench eval` options, same names with "_"
     conventions = "pysodmetrics"     # 0.1.0 called it profile, still read
-    metrics = ["MAE", "Sm", "wF"]    # or "MAE,Sm,wF"
+    metrics = ["MAE", "Sm", "wF"]    # or "MAE,Sm,wF"; group names too: ["dis", "IoU"]
     jobs = 2
     json = "results.json"
     per_image = "per_image.csv"
@@ -17,6 +17,7 @@ Schema (relative paths are relative to the config file; every key is optional un
     cache_dir = ".sodbench_cache"
     gt_prefix = ""                   # also gt_suffix, pred_prefix, pred_suffix
     allow_emptied_gt = false
+    skip_empty_gt = false            # true: leave out images whose GT is empty (COD10K rule)
 
     [[dataset]]
     name = "SD-Saliency-900"         # required
@@ -33,6 +34,7 @@ Schema (relative paths are relative to the config file; every key is optional un
     [[dataset]]
     name = "ECSSD"
     gt = "data/ECSSD/masks"          # explicit GT folder instead of a layout
+    images = "data/ECSSD/images"     # RGB images, read by CCM only
     [dataset.pred]                   # explicit method folders (added to those found)
     MINet = "out/minet/ECSSD"
 
@@ -51,6 +53,7 @@ from sodbench.folders.layouts import (
     LAYOUTS,
     ConfigPlace,
     check_label,
+    folder_path,
     gt_folder,
     method_folders,
     path_text,
@@ -58,6 +61,7 @@ from sodbench.folders.layouts import (
 from sodbench.folders.pairing import ON_MISSING
 from sodbench.folders.tasks import Task
 from sodbench.metrics.conventions import CONVENTIONS
+from sodbench.metrics.keys import expand
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,10 +74,10 @@ OPTION_TYPES = {
     "conventions": str, "profile": str, "metrics": (list, str), "jobs": int, "json": str,
     "per_image": str, "curves": str, "on_missing": str, "cache": bool, "cache_dir": str,
     "quiet": bool, "gt_prefix": str, "gt_suffix": str, "pred_prefix": str, "pred_suffix": str,
-    "allow_emptied_gt": bool,
+    "allow_emptied_gt": bool, "skip_empty_gt": bool,
 }
 PATH_OPTIONS = ("json", "per_image", "curves", "cache_dir")
-DATASET_KEYS = {"name", "layout", "root", "gt", "pred", "pred_root", "methods"}
+DATASET_KEYS = {"name", "layout", "root", "gt", "images", "pred", "pred_root", "methods"}
 TOP_KEYS = {"options", "dataset", "pred_root", "methods"}
 
 
@@ -143,7 +147,13 @@ def _options(table, base: Path, where: ConfigPlace) -> dict:
         if key == "metrics" and not all(isinstance(item, str) for item in value):
             raise where.error(key, "must be a list of metric names (strings)")
         if key == "metrics" and not value:
-            raise where.error(key, "is empty: name some metrics, or remove the key for all")
+            raise where.error(key, "is empty: name some metrics, or remove the key for the "
+                                   "default set")
+        if key == "metrics":
+            try:
+                expand(value)
+            except ValueError as error:
+                raise where.error(key, str(error)) from None
         if key == "jobs" and value < 1:
             raise where.error(key, f"{value}: must be at least 1")
         if key == "on_missing" and value not in ON_MISSING:
@@ -173,6 +183,8 @@ def _dataset_tasks(table, defaults: dict, base: Path, path: Path, number: int) -
     check_label(name, "name", "dataset", where)
     settings = {**defaults, **table}
     gt_dir = gt_folder(settings, base, where)
+    images = settings.get("images")
+    images_dir = None if images is None else folder_path(images, base, "images", where)
     preds = method_folders(settings, base, where, name)
     methods = settings.get("methods")
     if methods is not None:
@@ -187,4 +199,4 @@ def _dataset_tasks(table, defaults: dict, base: Path, path: Path, number: int) -
         preds = {m: preds[m] for m in methods}
     if not preds:
         raise where.error("pred", "no method found: give [dataset.pred], pred_root or a layout")
-    return [Task(name, method, gt_dir, folder) for method, folder in preds.items()]
+    return [Task(name, method, gt_dir, folder, images_dir) for method, folder in preds.items()]

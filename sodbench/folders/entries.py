@@ -1,6 +1,9 @@
 """The results entry of one (dataset, method), and the provenance of a results document.
 
 The layout of both is that of :mod:`sodbench.folders.results`, which stamps the document.
+Curves are stored in the entry when they have one point per threshold of ``THRESHOLDS``
+(256); the MSIoU curve (257 points, PySODMetrics' thresholds 0..256) is not: its keys
+(``maxMSIoU``, ``meanMSIoU``) are.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sodbench.folders.pairing import Pairing, prediction_folder
 from sodbench.folders.reading import Note, NoteKind, count, describe
 from sodbench.folders.scoring import Scored, new_evaluator
 from sodbench.folders.tasks import Options, Task
+from sodbench.metrics.extras import reads_images
 
 __all__ = ["THRESHOLDS", "EntryResult", "entry", "finish", "provenance"]
 
@@ -43,10 +47,14 @@ class EntryResult:
 def entry(task: Task, pairing: Pairing, evaluator: Evaluator, notes: list[Note],
           options: Options) -> dict:
     """The results entry of a finished (dataset, method): metrics, curves, counts, notes."""
+    images_used = task.images_dir is not None and reads_images(options.keys)
     results = evaluator.compute()
     curves = results.pop("curves")
-    skipped = count(notes, NoteKind.UNREADABLE, NoteKind.GT_UNREADABLE)
-    n_evaluated = len(pairing.pairs) - skipped
+    skipped = count(notes, NoteKind.UNREADABLE, NoteKind.GT_UNREADABLE, NoteKind.IMAGE_UNREADABLE)
+    # under skip_empty_gt an empty GT is not part of the dataset: out of n_gt and coverage
+    empty = count(notes, NoteKind.GT_EMPTY_SKIPPED)
+    n_evaluated = len(pairing.pairs) - skipped - empty
+    n_gt = pairing.n_gt - empty
     # Which images were scored, not only how many: `check` and `table` refuse to compare
     # entries scored on different image sets. Sorted, so chunk order and resumes do not matter.
     scored = sorted(str(name) for name in evaluator.per_image()["name"])
@@ -57,19 +65,22 @@ def entry(task: Task, pairing: Pairing, evaluator: Evaluator, notes: list[Note],
         "conventions": options.conventions,
         "counts": {
             "n_evaluated": n_evaluated,
-            "n_gt": pairing.n_gt,
+            "n_gt": n_gt,
             "n_resized": count(notes, NoteKind.RESIZED),
-            "coverage": n_evaluated / pairing.n_gt,
-            "n_missing": len(pairing.missing),
+            "coverage": n_evaluated / n_gt,
+            "n_missing": len(pairing.missing) + len(pairing.no_image),
             "n_duplicate": len(pairing.duplicates),
             "n_unreadable": skipped,
             "n_extra": len(pairing.extra),
+            "n_empty_skipped": empty,
             "images_sha256": images_sha256,
         },
         "metrics": {key: float(value) for key, value in results.items()},
-        "curves": {"threshold": THRESHOLDS, **{k: np.asarray(v) for k, v in curves.items()}},
+        "curves": {"threshold": THRESHOLDS,
+                   **{k: np.asarray(v) for k, v in curves.items() if len(v) == len(THRESHOLDS)}},
         "notes": pairing.notes() + describe(notes),
-        "paths": {"gt": str(task.gt_dir), "pred": str(task.pred_dir)},
+        "paths": {"gt": str(task.gt_dir), "pred": str(task.pred_dir),
+                  **({"images": str(task.images_dir)} if images_used else {})},
     }
 
 
@@ -87,8 +98,10 @@ def finish(task: Task, pairing: Pairing, chunks: Iterable[Scored],
         evaluator.merge(scored.evaluator)
         notes += scored.notes
     if evaluator.n_images == 0:
+        empty = count(notes, NoteKind.GT_EMPTY_SKIPPED)
+        why = f" ({empty} empty GT masks were left out by skip_empty_gt=True)" if empty else ""
         raise SodbenchError(f"{prediction_folder(task.method, task.pred_dir)}: no pair of a "
-                            "readable prediction and a readable GT map")
+                            f"readable prediction and a readable GT map{why}")
     return EntryResult(entry(task, pairing, evaluator, notes, options), evaluator.per_image())
 
 

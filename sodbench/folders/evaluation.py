@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
-from sodbench.evaluator import Evaluator
 from sodbench.folders.cache import ResultCache, cache_key
 from sodbench.folders.entries import EntryResult, finish, provenance
 from sodbench.folders.images import RESIZE_POLICY
+from sodbench.folders.needs import check_images
 from sodbench.folders.outputs import check_folder
-from sodbench.folders.pairing import Pairing, pair_folders
+from sodbench.folders.pairing import Pairing, attach_images, image_folder, list_maps, pair_folders
 from sodbench.folders.results import stamp
 from sodbench.folders.schedule import (
     CHUNK_SIZE,
@@ -41,6 +41,7 @@ from sodbench.folders.schedule import (
 )
 from sodbench.folders.scoring import Scored, from_payload, new_evaluator, score_chunk, to_payload
 from sodbench.folders.tasks import Options, Task, check_tasks, default_dataset_name
+from sodbench.metrics.extras import reads_images, require_extra
 
 __all__ = ["EntryResult", "Options", "Task", "document", "evaluate", "run"]
 
@@ -48,9 +49,31 @@ __all__ = ["EntryResult", "Options", "Task", "document", "evaluate", "run"]
 def _cache_settings(options: Options, task: Task, chunk_size: int) -> dict:
     # the names too: cache file names replace odd characters, so "Good Net" and "Good_Net" on
     # one folder share a file name, and one must not be served the other's entry
+    images = (str(task.images_dir.resolve())
+              if reads_images(options.keys) and task.images_dir is not None else None)
     return {**options.record(), "conventions": options.conventions, "resize": RESIZE_POLICY,
             "chunk_size": chunk_size, "dataset": task.dataset, "method": task.method,
-            "gt_dir": str(task.gt_dir.resolve()), "pred_dir": str(task.pred_dir.resolve())}
+            "gt_dir": str(task.gt_dir.resolve()), "pred_dir": str(task.pred_dir.resolve()),
+            "images_dir": images}
+
+
+def _pairings(tasks: list[Task], options: Options) -> list[Pairing]:
+    """Every task's pairs; with each pair's RGB image when a selected metric reads it (each
+    image folder listed once)."""
+    pairings = [pair_folders(task.gt_dir, task.pred_dir, method=task.method,
+                             gt_prefix=options.gt_prefix, gt_suffix=options.gt_suffix,
+                             pred_prefix=options.pred_prefix, pred_suffix=options.pred_suffix,
+                             on_missing=options.on_missing) for task in tasks]
+    if not reads_images(options.keys):
+        return pairings
+    listings: dict[Path, tuple] = {}
+    for index, task in enumerate(tasks):
+        if task.images_dir not in listings:
+            listings[task.images_dir] = list_maps(task.images_dir,
+                                                  what=image_folder(task.images_dir))
+        pairings[index] = attach_images(pairings[index], listings[task.images_dir],
+                                        task.images_dir, on_missing=options.on_missing)
+    return pairings
 
 
 class _Entries:
@@ -64,7 +87,7 @@ class _Entries:
         self.needed: dict[int, list[int]] = {}
         self.done: dict[int, dict[int, Scored]] = {}
         for index, (task, pairing) in enumerate(zip(tasks, pairings, strict=True)):
-            files = [p for _, gt, pred in pairing.pairs for p in (gt, pred)]
+            files = [path for pair in pairing.pairs for path in pair[1:]]
             key = cache_key(files, _cache_settings(options, task, chunk_size))
             cached = cache.load(task.dataset, task.method, key) if cache else None
             if cached is not None:
@@ -126,7 +149,9 @@ def run(
     tasks : list of Task
         (dataset, method, GT folder, prediction folder).
     options : Options, optional
-        Conventions, metric set and pairing rules (default: ``Options()``).
+        Conventions, metric set and pairing rules (default: ``Options()``). A metric that
+        reads the RGB images (CCM) needs every task's ``images_dir``; the other metrics never
+        read it.
     jobs : int, optional
         Worker processes (default: all cores); 1 evaluates in this process.
     executor : concurrent.futures.Executor, optional
@@ -141,13 +166,12 @@ def run(
     """
     options = Options() if options is None else options
     new_evaluator(options)  # unknown conventions or metric keys: refused before any reading
+    require_extra(options.keys)
+    check_images(options.keys, tasks)
     check_workers(jobs, executor)
     check_chunk_size(chunk_size)
     cache = ResultCache(check_folder(cache_dir, "cache_dir")) if cache_dir is not None else None
-    pairings = [pair_folders(task.gt_dir, task.pred_dir, method=task.method,
-                             gt_prefix=options.gt_prefix, gt_suffix=options.gt_suffix,
-                             pred_prefix=options.pred_prefix, pred_suffix=options.pred_suffix,
-                             on_missing=options.on_missing) for task in tasks]
+    pairings = _pairings(tasks, options)
     check_tasks(tasks)
     entries = _Entries(tasks, pairings, options, cache, chunk_size)
     pending = entries.pending()
@@ -180,6 +204,8 @@ def evaluate(
     pred_prefix: str = "",
     pred_suffix: str = "",
     allow_emptied_gt: bool = False,
+    skip_empty_gt: bool = False,
+    images: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> dict:
@@ -194,7 +220,8 @@ def evaluate(
     dataset : str, optional
         Dataset name in the results (default: the GT folder's parent name, or its own).
     conventions, metrics
-        Passed to :class:`sodbench.Evaluator`.
+        Passed to :class:`sodbench.Evaluator`: ``metrics`` takes keys, aliases and group
+        names (``"dis"``, ``["pysodmetrics", "IoU"]``); default the ``default`` group.
     jobs : int, optional
         Worker processes (default: all cores; 1 = in this process).
     executor : concurrent.futures.Executor, optional
@@ -209,6 +236,12 @@ def evaluate(
     allow_emptied_gt : bool
         Score a GT mask with non-zero pixels that the GT threshold empties (a uint8 {0, 128}
         or uint16 {0, 255} mask) as empty, with a note; by default such a file is an error.
+    skip_empty_gt : bool
+        Leave out, for every method, the images whose GT is empty after the GT threshold (the
+        COD10K rule), naming them in the notes; by default they are scored and noted.
+    images : path-like, optional
+        Folder of the dataset's RGB images, paired with the GT by name; needed by ``CCM``,
+        unused otherwise.
     cache_dir : path-like, optional
         Reuse and store results there (no cache by default in the API).
     progress : bool
@@ -226,16 +259,15 @@ def evaluate(
     gt_dir = Path(gt_dir)
     if not preds:
         raise SodbenchError("preds is empty: give at least one method's prediction folder")
-    if metrics is not None:  # an empty selection is refused, not read as "all"
-        metrics = (metrics,) if isinstance(metrics, str) else metrics
-        metrics = tuple(metrics) if isinstance(metrics, Iterable) else metrics
-        Evaluator(conventions=conventions, metrics=metrics, threads=1)  # refuses unknown keys
+    # unknown keys, an empty selection (not read as the default): refused by Options
     options = Options(conventions=conventions, metrics=metrics,
                       on_missing=on_missing, gt_prefix=gt_prefix, gt_suffix=gt_suffix,
                       pred_prefix=pred_prefix, pred_suffix=pred_suffix,
-                      allow_emptied_gt=allow_emptied_gt)
+                      allow_emptied_gt=allow_emptied_gt, skip_empty_gt=skip_empty_gt)
     name = default_dataset_name(gt_dir) if dataset is None else dataset
-    tasks = [Task(name, method, gt_dir, Path(path)) for method, path in preds.items()]
+    images_dir = None if images is None else Path(images)
+    tasks = [Task(name, method, gt_dir, Path(path), images_dir)
+             for method, path in preds.items()]
     results = run(tasks, options, jobs=jobs, executor=executor, chunk_size=chunk_size,
                   cache_dir=cache_dir, progress=progress)
     return document(results, options)

@@ -17,14 +17,18 @@ import pandas as pd
 from sodbench.errors import SodbenchError
 from sodbench.folders.entries import EntryResult
 from sodbench.folders.outputs import atomic_file, atomic_write
-from sodbench.metrics.keys import CURVE_NAMES, LOWER_IS_BETTER, METRIC_KEYS
+from sodbench.metrics.keys import CURVE_NAMES, KEYS, LOWER_IS_BETTER, METRIC_KEYS
 
-__all__ = ["TERMINAL_METRICS", "per_image_frame", "terminal_table", "write_curves",
-           "write_per_image"]
+__all__ = ["TABLE_WIDTH", "TERMINAL_METRICS", "per_image_frame", "terminal_table",
+           "write_curves", "write_per_image"]
 
-#: Columns of the terminal table when every metric was computed (the rest is in the JSON).
+#: Columns of the terminal table when no metric set was chosen (the rest is in the JSON).
 TERMINAL_METRICS = ("MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE",
                     "IoU", "OR", "PFOM")
+#: Characters per line of the terminal table (the table of :data:`TERMINAL_METRICS` fits):
+#: more keys (the ``all`` group has over a hundred) are printed as several blocks one under
+#: the other, each with the row labels.
+TABLE_WIDTH = 130
 
 
 def _cell(value) -> str:
@@ -33,22 +37,48 @@ def _cell(value) -> str:
     return f"{value:.4f}"
 
 
+def _header(key: str) -> str:
+    if KEYS[key].informational:
+        return key
+    return key + ("↓" if key in LOWER_IS_BETTER else "↑")
+
+
 def terminal_table(entries: list[dict], metrics=None) -> str:
-    """Plain-text table, one row per (dataset, method), 4 decimals, coverage column."""
+    """Plain-text table, one row per (dataset, method), 4 decimals, coverage column.
+
+    Every key of ``metrics`` that an entry holds is shown (without ``metrics``, those of
+    :data:`TERMINAL_METRICS`), in table order, in blocks of as many columns as fit in
+    :data:`TABLE_WIDTH` characters (at least one): a block is a header line, a rule and one
+    line per entry, blocks are separated by a blank line, so that a long key set stays
+    readable in a terminal. An informational key (``odsT``) has no arrow.
+    """
     present = [k for k in METRIC_KEYS if any(k in e["metrics"] for e in entries)]
     keys = [k for k in present if (k in metrics if metrics else k in TERMINAL_METRICS)]
-    header = ["dataset", "method", "images"] + [
-        k + ("↓" if k in LOWER_IS_BETTER else "↑") for k in keys]
-    rows = []
-    for entry in entries:
-        counts = entry["counts"]
-        rows.append([entry["dataset"], entry["method"],
-                     f"{counts['n_evaluated']}/{counts['n_gt']}"]
-                    + [_cell(entry["metrics"].get(k)) for k in keys])
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    labels = [["dataset", "method", "images"]] + [
+        [entry["dataset"], entry["method"],
+         f"{entry['counts']['n_evaluated']}/{entry['counts']['n_gt']}"] for entry in entries]
+    label_widths = [max(len(str(row[i])) for row in labels) for i in range(3)]
+    columns = [[_header(k)] + [_cell(entry["metrics"].get(k)) for entry in entries]
+               for k in keys]
+    blocks: list[list[list[str]]] = [[]]
+    used = sum(label_widths) + 4
+    for column in columns:
+        width = 2 + max(map(len, column))
+        if blocks[-1] and used + width > TABLE_WIDTH:
+            blocks.append([])
+            used = sum(label_widths) + 4
+        blocks[-1].append(column)
+        used += width
+    return "\n\n".join(_block(labels, label_widths, block) for block in blocks)
+
+
+def _block(labels: list[list[str]], label_widths: list[int], columns: list[list[str]]) -> str:
+    """One block of the terminal table: the row labels, then ``columns`` (header first)."""
+    widths = label_widths + [max(map(len, column)) for column in columns]
+    rows = [label + [column[i] for column in columns] for i, label in enumerate(labels)]
     lines = ["  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w)
                        for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-             for row in [header, *rows]]
+             for row in rows]
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
@@ -74,6 +104,7 @@ def write_curves(entries: list[dict], path: str | os.PathLike) -> None:
     ``.npz`` keys are ``threshold``, ``<dataset>/<method>/<curve>`` and
     ``<dataset>/<method>/coverage`` (n evaluated, n GT); every curve has 256 values in
     ascending threshold order (index t is threshold t/255). The CSV has a coverage column.
+    The curves are those of the entries (the 256-point ones: no MSIoU curve).
     """
     path = Path(path)
     if path.suffix.lower() == ".npz":

@@ -44,6 +44,9 @@ from PIL import Image
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 
+__all__ = ["IMAGE_SUFFIXES", "MAP_EXTENSIONS", "MAX_PIXELS", "RESIZE_POLICY", "load_map",
+           "open_image", "read_image", "read_map", "read_rgb", "resize_to"]
+
 #: Extensions that are listed as maps when pairing folders (lower case).
 MAP_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".npy")
 
@@ -282,3 +285,27 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         if image.mode not in ("L", "RGB"):
             image = image.convert("L" if image.mode in ("1", "LA", "La") else "RGB")
         return np.asarray(image)
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """A dataset's source image as ``(H, W, 3)`` uint8 RGB, for the metrics that read it (CCM).
+
+    Grey (also 1-bit) images get three equal channels, palette, CMYK and YCbCr images are
+    converted to RGB, an alpha channel is dropped (Pillow's ``convert("RGB")``). 16-bit and
+    float images are refused: their colours would have to be rescaled, a choice left to the
+    user. The file gets the guards of :func:`open_image`.
+
+    >>> Image.fromarray(np.full((2, 3), 7, np.uint8)).save("grey.png")
+    >>> rgb = read_rgb("grey.png")
+    >>> rgb.shape, rgb.dtype.name, rgb[0, 0].tolist()
+    ((2, 3, 3), 'uint8', [7, 7, 7])
+    """
+    with open_image(path) as image:
+        if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+            kind = "32-bit float" if image.mode == "F" else "16- or 32-bit integer"
+            raise SodbenchError(f"{path}: a {kind} image; the RGB images must be 8-bit "
+                                "(PNG, JPEG, BMP, TIFF)")
+        try:
+            return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+        except Exception as error:  # a mode Pillow cannot convert, from a damaged header
+            raise SodbenchError(f"{path}: cannot read image ({_reason(error)})") from error

@@ -10,10 +10,14 @@ like any map and fails, or is skipped, when read.
 Unlike PySODEvalToolkit, which scores the name intersection silently, a GT name without a
 prediction or two files with one name stop the run unless ``on_missing="skip"``; predictions
 without a GT are reported, never fatal.
+
+When a metric reads the RGB images (CCM), :func:`attach_images` adds each pair's image, found
+in the image folder by the same shared name (no prefix or suffix), under the same rules.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -23,8 +27,8 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.images import MAP_EXTENSIONS
 from sodbench.folders.inputs import check_input_folder
 
-__all__ = ["NAME_RULES", "ON_MISSING", "Pairing", "list_maps", "natural_key", "pair_folders",
-           "prediction_folder", "shorten"]
+__all__ = ["NAME_RULES", "ON_MISSING", "Pairing", "attach_images", "image_folder", "list_maps",
+           "natural_key", "pair_folders", "prediction_folder", "shorten"]
 
 ON_MISSING = ("error", "skip")
 _SHOWN = 5
@@ -51,6 +55,15 @@ def prediction_folder(method: str, folder: str | os.PathLike) -> str:
     'the prediction folder of MINet (out/minet)'
     """
     return f"the prediction folder of {method} ({folder})"
+
+
+def image_folder(folder: str | os.PathLike) -> str:
+    """How messages name a dataset's folder of RGB images.
+
+    >>> image_folder("data/Imgs")
+    'the image folder data/Imgs'
+    """
+    return f"the image folder {folder}"
 
 
 def _shared_name(file_name: str, prefix: str, suffix: str) -> str | None:
@@ -105,13 +118,17 @@ def list_maps(
 class Pairing:
     """The evaluated pairs of one (dataset, method) and everything that was left out."""
 
-    pairs: list[tuple[str, Path, Path]]
+    pairs: list[tuple]
+    """(shared name, GT file, prediction file), and the image file after
+    :func:`attach_images`."""
     n_gt: int
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     gt_names: list[str] = field(default_factory=list)
     """Every GT name of the folder, paired or not, in natural order."""
+    no_image: list[str] = field(default_factory=list)
+    """GT names left out for want of an RGB image (:func:`attach_images`)."""
 
     def notes(self) -> list[str]:
         """One line per kind of omission (empty when every GT has exactly one prediction)."""
@@ -122,6 +139,9 @@ class Pairing:
         if self.duplicates:
             notes.append(f"{len(self.duplicates)} names held by several files were skipped: "
                          f"{shorten(self.duplicates)}")
+        if self.no_image:
+            notes.append(f"{len(self.no_image)} GT maps without RGB image were skipped: "
+                         f"{shorten(self.no_image)}")
         if self.extra:
             notes.append(f"{len(self.extra)} predictions have no GT and were ignored: "
                          f"{shorten(self.extra)}")
@@ -190,3 +210,45 @@ def pair_folders(
         duplicates=sorted((set(gt_dups) | set(pred_dups)) & gt_names, key=natural_key),
         gt_names=sorted(gt_names, key=natural_key),
     )
+
+
+def attach_images(pairing: Pairing, listing: tuple[dict[str, Path], dict[str, list[Path]]],
+                  folder: str | os.PathLike, *, on_missing: str = "error") -> Pairing:
+    """``pairing`` with each pair's RGB image: (name, GT, prediction, image).
+
+    Parameters
+    ----------
+    pairing : Pairing
+        From :func:`pair_folders`.
+    listing : (dict, dict)
+        :func:`list_maps` of the image folder (listed once for every method of a dataset).
+    folder : path-like
+        The image folder, for messages.
+    on_missing : {"error", "skip"}
+        A paired name without image, or with two image files, raises :class:`SodbenchError`;
+        with ``"skip"`` it is left out and noted (:attr:`Pairing.no_image`,
+        :attr:`Pairing.duplicates`).
+
+    >>> pairing = Pairing([("a", Path("GT/a.png"), Path("P/a.png"))], n_gt=1)
+    >>> attach_images(pairing, ({"a": Path("Img/a.jpg")}, {}), "Img").pairs[0][3].name
+    'a.jpg'
+    """
+    images, duplicates = listing
+    what = image_folder(folder)
+    names = [pair[0] for pair in pairing.pairs]
+    doubled = {name: duplicates[name] for name in names if name in duplicates}
+    if on_missing == "error" and doubled:
+        raise _duplicate_error(doubled, what)
+    missing = [name for name in names if name not in images and name not in doubled]
+    if on_missing == "error" and missing:
+        raise SodbenchError(
+            f"{what}: {len(missing)} of {len(names)} paired GT maps have no RGB image: "
+            f"{shorten(missing)}; use on_missing=\"skip\" to evaluate the others")
+    pairs = [(*pair, images[pair[0]]) for pair in pairing.pairs if pair[0] in images]
+    if not pairs:
+        example = min([*images, *duplicates], key=natural_key)
+        raise SodbenchError(f"{what}: no image name matches a GT name (GT e.g. {names[0]!r}, "
+                            f"image e.g. {example!r})")
+    return dataclasses.replace(
+        pairing, pairs=pairs, no_image=missing,
+        duplicates=sorted(set(pairing.duplicates) | set(doubled), key=natural_key))

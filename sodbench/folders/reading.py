@@ -5,7 +5,8 @@ A note is a :class:`Note`: its :class:`NoteKind` and the file's name. Counts
 ``notes`` is made from the kinds only at the end (:func:`describe`).
 
 Errors name the file, and the argument that would leave it out (``on_missing="skip"``) or
-accept it (``allow_emptied_gt=True``).
+accept it (``allow_emptied_gt=True``). The RGB images (for CCM) are read here too
+(:func:`read_rgb_image`), checked against their GT's size.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import numpy as np
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluator import GroundTruth
-from sodbench.folders.images import load_map, resize_to
+from sodbench.folders.images import load_map, read_rgb, resize_to
 from sodbench.folders.pairing import shorten
 
 __all__ = ["GroundTruthMap", "Note", "NoteKind", "count", "describe", "notes_from_record",
-           "notes_record", "read_gt", "read_prediction"]
+           "notes_record", "read_gt", "read_prediction", "read_rgb_image"]
 
 
 class NoteKind(enum.Enum):
@@ -38,6 +39,8 @@ class NoteKind(enum.Enum):
     GT_NOT_BINARY = "gt_not_binary"
     GT_EMPTY = "gt_empty"
     GT_EMPTIED = "gt_emptied"
+    GT_EMPTY_SKIPPED = "gt_empty_skipped"
+    IMAGE_UNREADABLE = "image_unreadable"
 
     @property
     def text(self) -> str:
@@ -56,6 +59,9 @@ _TEXT = {
     NoteKind.GT_EMPTY: "GT masks are empty (all background); evaluated",
     NoteKind.GT_EMPTIED: ("GT masks have non-zero pixels but none above the GT threshold; "
                           "evaluated as empty (--allow-emptied-gt)"),
+    NoteKind.GT_EMPTY_SKIPPED: ("GT masks are empty after the GT threshold and were left out "
+                                "(for every method; --skip-empty-gt)"),
+    NoteKind.IMAGE_UNREADABLE: "unreadable RGB images were skipped (for every method)",
 }
 
 
@@ -73,6 +79,8 @@ class GroundTruthMap(NamedTuple):
     gt: np.ndarray
     ground: GroundTruth
     notes: tuple[Note, ...]
+    skipped: bool = False
+    """Left out of the scores (an empty GT under ``skip_empty_gt``): ``notes`` says so."""
 
 
 def _load_notes(path: Path, loaded: str | None) -> list[Note]:
@@ -83,7 +91,8 @@ def _load_notes(path: Path, loaded: str | None) -> list[Note]:
 
 
 def read_gt(path: Path, conventions, *, on_missing: str = "error",
-            allow_emptied_gt: bool = False) -> GroundTruthMap | None:
+            allow_emptied_gt: bool = False, skip_empty_gt: bool = False
+            ) -> GroundTruthMap | None:
     """Read, check and prepare one GT file, once for every method scored on it.
 
     Parameters
@@ -97,6 +106,9 @@ def read_gt(path: Path, conventions, *, on_missing: str = "error",
         every method).
     allow_emptied_gt : bool
         Accept a mask whose non-zero pixels the GT threshold empties (scored as empty).
+    skip_empty_gt : bool
+        A mask without foreground after the GT threshold comes back ``skipped``, its only
+        note saying so (an emptied mask is still refused unless ``allow_emptied_gt``).
 
     Returns
     -------
@@ -119,6 +131,8 @@ def read_gt(path: Path, conventions, *, on_missing: str = "error",
     if emptied and not allow_emptied_gt:
         raise SodbenchError(f"GT {path} is {emptied[0]}, or use allow_emptied_gt=True to "
                             "score it as empty")
+    if skip_empty_gt and not ground.mask.any():
+        return GroundTruthMap(gt, ground, (Note(NoteKind.GT_EMPTY_SKIPPED, path.name),), True)
     full = np.iinfo(gt.dtype).max if gt.dtype.kind in "ui" else 1
     if not gt.any():
         notes.append(Note(NoteKind.GT_EMPTY, path.name))
@@ -147,6 +161,38 @@ def read_prediction(path: Path, shape: tuple[int, int], *,
         pred = resize_to(pred, shape)
         notes.append(Note(NoteKind.RESIZED, path.name))
     return pred, notes
+
+
+def read_rgb_image(path: Path, gt_path: Path, shape: tuple[int, int], *,
+                   on_missing: str = "error") -> np.ndarray | None:
+    """The RGB image of a pair as (H, W, 3) uint8 (:func:`~sodbench.folders.images.read_rgb`).
+
+    An unreadable file raises, or gives None with ``on_missing="skip"`` (the pair is then
+    left out for every method). An image of another size than its GT (``shape``) always
+    raises: it is not the image of that mask, and resizing it would invent colours.
+
+    >>> from PIL import Image
+    >>> Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save("im.png")
+    >>> read_rgb_image(Path("im.png"), Path("gt.png"), (4, 5)).shape
+    (4, 5, 3)
+    >>> read_rgb_image(Path("im.png"), Path("gt.png"), (5, 5))
+    Traceback (most recent call last):
+    ...
+    sodbench.errors.SodbenchError: im.png: image is 4 x 5 but its GT gt.png is 5 x 5; ...
+    """
+    try:
+        image = read_rgb(path)
+    except SodbenchError as error:
+        if on_missing == "error":
+            raise SodbenchError(f"{error}; replace the image, or use on_missing=\"skip\" to "
+                                "leave it out for every method") from error
+        return None
+    if image.shape[:2] != tuple(shape):
+        raise SodbenchError(
+            f"{path}: image is {image.shape[0]} x {image.shape[1]} but its GT {gt_path} is "
+            f"{shape[0]} x {shape[1]}; give the image folder that holds the dataset's "
+            "images at their GT size")
+    return image
 
 
 def count(notes: Iterable[Note], *kinds: NoteKind) -> int:

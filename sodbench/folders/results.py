@@ -14,13 +14,16 @@ One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
          "metrics": {"MAE": 0.01, "Sm": 0.9, ...},        # canonical scalar keys, full precision
          "curves": {"threshold": [0, ..., 255],            # ascending threshold order
                     "precision": [...], "recall": [...], "F": [...], "E": [...], "IoU": [...],
-                    "Dice": [...]},
+                    "Dice": [...], "FPR": [...]},  # and Spec, BER, OA, Kappa if chosen
          "notes": ["..."]}
       ]
     }
 
 Values are stored with full float64 precision (JSON floats round-trip exactly); rounding
-happens only when a table is rendered. NaN is written as ``null``.
+happens only when a table is rendered. NaN is written as ``null``. Each key's value must lie
+in its range (:attr:`sodbench.metrics.keys.Key.bounds`), each curve's in the range of the
+keys read from it; every curve has one value per threshold, 0..255 (the
+257-point MSIoU curve is not stored, :mod:`sodbench.folders.entries`).
 
 sodbench 0.1.0 named the metric conventions ``"profile"`` (in the provenance and in each
 entry); :func:`load_results` reads such files and returns them with ``"conventions"``, so
@@ -38,7 +41,7 @@ from typing import Any
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 from sodbench.folders.outputs import atomic_write
-from sodbench.metrics.keys import METRIC_KEYS
+from sodbench.metrics.keys import KEYS
 
 __all__ = ["FORMAT", "SCHEMA", "dump_results", "load_results", "stamp"]
 
@@ -173,9 +176,9 @@ def _entry_problem(entry) -> str | None:
                                                 for value in metrics.values()):
         return "has \"metrics\" that are not numbers by key (or null)"
     for key, value in metrics.items():
-        # every canonical metric is a fraction: 1e308 or a percentage would rank silently
-        if key in METRIC_KEYS and _is_number(value) and not _in_range(key, value):
-            return f"has {key} = {value!r}, outside [0, {_upper(key):g}]"
+        # every canonical metric has its range: 1e308 or a percentage would rank silently
+        if key in KEYS and _is_number(value) and not _in_range(key, value):
+            return f"has {key} = {value!r}, outside {_range_text(key)}"
     for key in ("counts", "curves", "provenance"):
         if key in entry and not isinstance(entry[key], dict):
             return f"has \"{key}\" that is not an object"
@@ -186,14 +189,30 @@ def _entry_problem(entry) -> str | None:
             or _curves_problem(entry.get("curves") or {}))
 
 
-def _upper(key: str) -> float:
-    """The largest value a metric (or curve) can take: 1, except the E-measure, which reaches
-    N / (N - 1) on an N-pixel map (PySODMetrics and Fan's toolbox alike), so at most 2."""
-    return 2.0 if key in ("E", "maxE", "meanE", "adpE") else 1.0
+def _bounds(key: str) -> tuple[float, float]:
+    """The range of a metric key (:attr:`sodbench.metrics.keys.Key.bounds`: most in [0, 1],
+    the E-measure up to 2, Kappa at most 1, HCE at least 0) or of a curve (that of the keys
+    read from it; [0, 1] for a curve no key reads).
+
+    >>> _bounds("MAE"), _bounds("maxE"), _bounds("E"), _bounds("HCE")
+    ((0.0, 1.0), (0.0, 2.0), (0.0, 2.0), (0.0, inf))
+    """
+    if key in KEYS:
+        return KEYS[key].bounds
+    ranges = [k.bounds for k in KEYS.values() if k.curve == key] or [(0.0, 1.0)]
+    return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+
+def _range_text(key: str) -> str:
+    """``[0, 1]``, ``(-inf, 1]``, ``[0, inf)``: a key's range as messages write it."""
+    lower, upper = _bounds(key)
+    return ((f"[{lower:g}" if math.isfinite(lower) else "(-inf") + ", "
+            + (f"{upper:g}]" if math.isfinite(upper) else "inf)"))
 
 
 def _in_range(key: str, value: float) -> bool:
-    return 0 <= value <= _upper(key)
+    lower, upper = _bounds(key)
+    return lower <= value <= upper
 
 
 def _is_missing(value) -> bool:
@@ -230,7 +249,7 @@ def _curves_problem(curves: dict) -> str | None:
             return f"has a curve \"{key}\" that is not a list of numbers"
         if key != "threshold" and not all(_is_missing(value) or _in_range(key, value)
                                           for value in values):
-            return f"has a curve \"{key}\" with values outside [0, {_upper(key):g}]"
+            return f"has a curve \"{key}\" with values outside {_range_text(key)}"
         lengths.add(len(values))
     if len(lengths) > 1:
         return ("has curves of different lengths ("

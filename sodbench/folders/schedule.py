@@ -39,7 +39,8 @@ class WorkUnit(NamedTuple):
     tasks: tuple[int, ...]
     """The methods' task indices."""
     pairs: tuple[list, ...]
-    """Per method (same order as ``tasks``), its (name, GT path, prediction path) pairs."""
+    """Per method (same order as ``tasks``), its (name, GT path, prediction path[, image
+    path]) pairs."""
 
     @property
     def size(self) -> int:
@@ -67,7 +68,7 @@ def check_workers(jobs, executor: Executor | None) -> int:
 def chunks_of(pairing: Pairing, chunk_size: int = CHUNK_SIZE) -> list[int]:
     """The chunks holding at least one pair of this method, in order."""
     position = {name: i for i, name in enumerate(pairing.gt_names)}
-    return sorted({position[name] // chunk_size for name, _, _ in pairing.pairs})
+    return sorted({position[pair[0]] // chunk_size for pair in pairing.pairs})
 
 
 def plan(pairings: Mapping[int, Pairing], gt_folders: Mapping[int, str], *,

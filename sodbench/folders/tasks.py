@@ -13,20 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
+from sodbench.evaluator.state import select_metrics
 from sodbench.folders.inputs import name_problem
 from sodbench.folders.pairing import prediction_folder
+from sodbench.metrics.keys import GROUPS
 
 __all__ = ["Options", "Task", "check_tasks", "default_dataset_name"]
 
 
 @dataclass(frozen=True)
 class Task:
-    """One (dataset, method): a GT folder and a prediction folder."""
+    """One (dataset, method): a GT folder and a prediction folder (and the dataset's RGB
+    images, read only when a selected metric needs them: CCM)."""
 
     dataset: str
     method: str
     gt_dir: Path
     pred_dir: Path
+    images_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class Options:
     conventions: str = "pysodmetrics"
     """Metric conventions (:data:`sodbench.metrics.conventions.CONVENTIONS`)."""
     metrics: tuple[str, ...] | None = None
+    """The metric keys, in table order: keys, aliases and group names given here are
+    expanded (:func:`sodbench.metrics.keys.expand`); None is the ``default`` group (and the
+    terminal table then shows its usual columns)."""
     on_missing: str = "error"
     gt_prefix: str = ""
     gt_suffix: str = ""
@@ -43,15 +50,34 @@ class Options:
     pred_suffix: str = ""
     allow_emptied_gt: bool = False
     """Score GT masks that the GT threshold empties (non-zero pixels, no foreground) as empty."""
+    skip_empty_gt: bool = False
+    """Leave out, for every method, the images whose GT is empty after the GT threshold (the
+    COD10K rule), with a note; by default they are scored and noted."""
+
+    def __post_init__(self):
+        # unknown names, an empty list, a non-list: one line, before any image is read
+        if self.metrics is not None:
+            object.__setattr__(self, "metrics", select_metrics(self.metrics))
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The metric keys computed (``metrics``, or the ``default`` group)."""
+        return GROUPS["default"] if self.metrics is None else self.metrics
 
     def record(self) -> dict:
-        """The options of the ``provenance`` block (the conventions are recorded beside)."""
+        """The options of the ``provenance`` block (the conventions are recorded beside).
+
+        ``metrics`` is the list of keys computed. Files written before the metric groups
+        record ``"all"`` for a run without a metric selection: the keys of today's
+        ``default`` group, the only keys there were.
+        """
         return {
-            "metrics": list(self.metrics) if self.metrics else "all",
+            "metrics": list(self.keys),
             "on_missing": self.on_missing,
             "gt_prefix": self.gt_prefix, "gt_suffix": self.gt_suffix,
             "pred_prefix": self.pred_prefix, "pred_suffix": self.pred_suffix,
             "allow_emptied_gt": self.allow_emptied_gt,
+            "skip_empty_gt": self.skip_empty_gt,
         }
 
 

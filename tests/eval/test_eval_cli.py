@@ -80,7 +80,7 @@ def test_results_equal_evaluator_on_same_arrays(sample, tmp_path, capsys):
         assert entry["dataset"] == "sample"
         assert entry["counts"] == {"n_evaluated": 9, "n_gt": 9, "n_resized": 0, "coverage": 1.0,
                                    "n_missing": 0, "n_duplicate": 0, "n_unreadable": 0,
-                                   "n_extra": 0,
+                                   "n_extra": 0, "n_empty_skipped": 0,
                                    "images_sha256": hashlib.sha256(names.encode()).hexdigest()}
         assert entry["curves"]["threshold"] == list(range(256))
         assert all(len(entry["curves"][k]) == 256 for k in ("precision", "recall", "F", "E"))

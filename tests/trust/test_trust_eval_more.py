@@ -65,7 +65,8 @@ def test_empty_metric_selection_is_refused_not_read_as_all(cli, sample, tmp_path
                   "--json", "r.json", "--no-cache", "--quiet")
         assert run.code == 2
         assert run.error_line() == (f"error: --metrics {value!r}: no metric key given; name "
-                                    "some (e.g. --metrics MAE,Sm) or drop --metrics for all")
+                                    "some (e.g. --metrics MAE,Sm) or drop --metrics for the "
+                                    "default set")
     assert not (tmp_path / "r.json").exists()
     config = tmp_path / "bench.toml"
     config.write_text(f'[options]\nmetrics = []\n[[dataset]]\nname = "x"\ngt = "{sample}/GT"\n'
@@ -73,7 +74,7 @@ def test_empty_metric_selection_is_refused_not_read_as_all(cli, sample, tmp_path
     run = cli("eval", "--config", config, "--no-cache", "--quiet")
     assert run.code == 2
     assert run.error_line() == (f"error: {config}: [options]: key 'metrics': is empty: name "
-                                "some metrics, or remove the key for all")
+                                "some metrics, or remove the key for the default set")
     assert one_line_error(lambda: Evaluator(metrics=[])).startswith("metrics is empty")
     assert one_line_error(lambda: evaluate(sample / "GT", {"A": good}, metrics=[], jobs=1)
                            ).startswith("metrics is empty")
