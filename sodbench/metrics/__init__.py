@@ -9,10 +9,11 @@ sees in an evaluation is the conventions' choice (:mod:`.conventions`), which
 
 Layout (docs/architecture.md): one private module per family (``_mae.py``, ``_smeasure.py``,
 ``_wfmeasure.py``, ``_fmeasure.py``, ``_emeasure.py``, ``_iou.py``, ``_overlap.py``,
-``_pfom.py``), each in three steps: validate (:mod:`.validate`), compute statistics from a
-:class:`~.batch.Batch` through the per-pixel or the histogram backend (:mod:`.counts`,
-:mod:`.histogram`), compute the metric from the statistics. :mod:`.keys` lists every metric
-key and :mod:`.engine` runs the families a set of keys needs.
+``_pfom.py``, ``_confusion.py``, ``_dataset.py``, ``_msiou.py``, ``_sizeinvariance.py``,
+``_hce.py``, ``_context.py``), each in three steps: validate (:mod:`.validate`), compute
+statistics from a :class:`~.batch.Batch` through the per-pixel or the histogram backend
+(:mod:`.counts`, :mod:`.histogram`), compute the metric from the statistics. :mod:`.keys`
+lists every metric key and :mod:`.engine` runs the families a set of keys needs.
 
 >>> import numpy as np
 >>> from sodbench.metrics import mae, smeasure
@@ -22,6 +23,9 @@ key and :mod:`.engine` runs the families a set of keys needs.
 (array([0.15]), array([0.974]))
 """
 
+from sodbench.metrics._confusion import confusion_counts
+from sodbench.metrics._context import camouflage_context_measure, context_measure
+from sodbench.metrics._dataset import dataset_scores
 from sodbench.metrics._emeasure import adaptive_emeasure, emeasure_curve
 from sodbench.metrics._fmeasure import (
     adaptive_fmeasure,
@@ -29,10 +33,17 @@ from sodbench.metrics._fmeasure import (
     binary_iou,
     fmeasure_curves,
 )
+from sodbench.metrics._hce import hce
 from sodbench.metrics._iou import soft_iou
 from sodbench.metrics._mae import mae
+from sodbench.metrics._msiou import msiou_curve, multiscale_iou
 from sodbench.metrics._overlap import overlap_ratio, overlap_ratio_curve
 from sodbench.metrics._pfom import MINET_TII2024_OPTIONS, figure_of_merit, pfom
+from sodbench.metrics._sizeinvariance import (
+    size_invariant_curves,
+    size_invariant_mae,
+    size_invariant_scores,
+)
 from sodbench.metrics._smeasure import smeasure
 from sodbench.metrics._wfmeasure import weighted_fmeasure
 from sodbench.metrics.batch import Batch
@@ -41,7 +52,10 @@ from sodbench.metrics.groundtruth import GroundTruth
 
 __all__ = [
     "CONVENTIONS", "MINET_TII2024_OPTIONS", "Batch", "Conventions", "GroundTruth",
-    "adaptive_emeasure", "adaptive_fmeasure", "binary_dice", "binary_iou", "emeasure_curve",
-    "figure_of_merit", "fmeasure_curves", "get_conventions", "mae", "overlap_ratio",
-    "overlap_ratio_curve", "pfom", "smeasure", "soft_iou", "weighted_fmeasure",
+    "adaptive_emeasure", "adaptive_fmeasure", "binary_dice", "binary_iou",
+    "camouflage_context_measure", "confusion_counts", "context_measure", "dataset_scores",
+    "emeasure_curve", "figure_of_merit", "fmeasure_curves", "get_conventions", "hce", "mae",
+    "msiou_curve", "multiscale_iou", "overlap_ratio", "overlap_ratio_curve", "pfom",
+    "size_invariant_curves", "size_invariant_mae", "size_invariant_scores", "smeasure",
+    "soft_iou", "weighted_fmeasure",
 ]

@@ -124,3 +124,23 @@ def test_lower_is_better_curve_keys_take_the_minimum():
     assert results["minFPR"] == results["curves"]["FPR"].min()
     assert results["meanFPR"] == pytest.approx(results["curves"]["FPR"].mean(), abs=0)
     assert results["minBER"] == results["curves"]["BER"].min()
+
+
+def test_every_key_is_the_same_from_histograms_and_from_pixels():
+    """uint8 maps (histogram backend) and the same maps as float64 (per-pixel backend) give
+    every key of the ``all`` group within 1e-12, under every set of conventions."""
+    from cases import random_pairs
+
+    pairs = random_pairs(48, seed=7)
+    rng = np.random.default_rng(8)
+    for conventions in ("pysodmetrics", "matlab"):
+        by_level, by_pixel = (Evaluator(conventions, metrics="all", threads=1) for _ in "ab")
+        for index, (_, pred, gt) in enumerate(pairs):
+            image = rng.integers(0, 256, (*pred.shape, 3), dtype=np.uint8)
+            by_level.update(pred, gt, image=image, names=[str(index)])
+            by_pixel.update(pred / 255, gt, image=image, names=[str(index)])
+        levels, pixels = by_level.per_image(), by_pixel.per_image()
+        for key in levels.columns[1:]:
+            np.testing.assert_allclose(levels[key], pixels[key], atol=1e-12, rtol=0,
+                                       err_msg=f"{conventions} {key}")
+        _same(by_level.compute(), by_pixel.compute(), 1e-12)
