@@ -61,3 +61,15 @@ def per_pair(pairs, function, *, raw: bool = False) -> np.ndarray:
         for position, index in enumerate(indices):
             out[index] = values[position]
     return np.array(out, dtype=np.float64)
+
+
+def sd900_maps(root, method: str, stems) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The uint8 prediction of ``method`` and the uint8 GT of each SD-Saliency-900 ``stem``."""
+    from PIL import Image
+
+    preds, gts = [], []
+    for stem in stems:
+        (path,) = (root / "pred" / method).glob(f"{stem}.*")
+        preds.append(np.asarray(Image.open(path).convert("L")))
+        gts.append(np.asarray(Image.open(root / "GT" / f"{stem}.png").convert("L")))
+    return preds, gts

@@ -8,7 +8,7 @@ binary results only (``pooledX``). Tolerance 1e-10 abs throughout.
 import numpy as np
 import pytest
 from cases import random_pairs
-from PIL import Image
+from helpers import sd900_maps
 
 from sodbench import Evaluator
 from sodbench.metrics import engine
@@ -146,11 +146,7 @@ def test_float_predictions(random_u8):
 @pytest.mark.parametrize("method", ["SMD", "MCITF"])
 def test_sd900(sd900, method):
     stems = [f"{kind}_{k}" for kind in ("In", "Pa", "Sc") for k in range(1, 301, 20)]
-    pairs = []
-    for stem in stems:
-        (path,) = (sd900 / "pred" / method).glob(f"{stem}.*")
-        pairs.append((np.asarray(Image.open(path).convert("L")),
-                      np.asarray(Image.open(sd900 / "GT" / f"{stem}.png").convert("L"))))
+    pairs = list(zip(*sd900_maps(sd900, method, stems), strict=True))
     handlers, results = _reference(pairs)
     _check_keys(_evaluate(pairs), _expected(results))
     batch = Batch.of(np.stack([p for p, _ in pairs]), np.stack([g for _, g in pairs]),

@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 from cases import random_pairs
-from PIL import Image
+from helpers import sd900_maps
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
@@ -130,11 +130,7 @@ def test_random_pairs_matlab_conventions(random_u8):
 @pytest.mark.parametrize("method", ["SMD", "MCITF"])
 def test_sd900(sd900, method):
     stems = [f"{kind}_{k}" for kind in ("In", "Pa", "Sc") for k in range(1, 301, 20)]
-    pairs = []
-    for stem in stems:
-        (path,) = (sd900 / "pred" / method).glob(f"{stem}.*")
-        pairs.append((np.asarray(Image.open(path).convert("L")),
-                      np.asarray(Image.open(sd900 / "GT" / f"{stem}.png").convert("L"))))
+    pairs = list(zip(*sd900_maps(sd900, method, stems), strict=True))
     _check(_evaluate(pairs), pairs)
 
 

@@ -108,7 +108,7 @@ def test_a_damaged_or_missing_total_is_refused():
         Evaluator.from_state({**state, "totals": {"binary counts": [1, 2, float("nan"), 4]}})
 
 
-def test_a_state_saved_before_totals_still_loads():
+def test_a_state_without_totals_loads_when_its_keys_need_none():
     pred, gt = _pairs(4)
     evaluator = Evaluator(threads=1)
     evaluator.update(pred, gt, batch=True)

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 from cases import random_pairs
-from helpers import per_pair, reference_array
+from helpers import per_pair, reference_array, sd900_maps
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
@@ -162,14 +162,8 @@ def test_missing_opencv_is_a_one_line_error(monkeypatch):
 
 @pytest.mark.parametrize("method", ["SMD", "RCRR"])
 def test_matches_pysodmetrics_on_sd900(sd900, method):
-    from PIL import Image
-
     stems = [f"{kind}_{k}" for kind in ("In", "Pa", "Sc") for k in range(1, 301, 10)]
-    preds, gts = [], []
-    for stem in stems:
-        (path,) = (sd900 / "pred" / method).glob(f"{stem}.*")
-        preds.append(np.asarray(Image.open(path).convert("L")))
-        gts.append(np.asarray(Image.open(sd900 / "GT" / f"{stem}.png").convert("L")))
+    preds, gts = sd900_maps(sd900, method, stems)
     evaluator = Evaluator(metrics=["HCE"])
     evaluator.update(np.stack(preds), np.stack(gts), batch=True)
     reference = np.array([psm_hce(pred, gt) for pred, gt in zip(preds, gts, strict=True)])

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 from cases import random_pairs
-from PIL import Image
+from helpers import sd900_maps
 
 from sodbench import Evaluator
 from sodbench.errors import SodbenchError
@@ -345,11 +345,7 @@ def test_evaluator_dataset_values(random_references):
 @pytest.mark.parametrize("method", ["SMD", "RCRR"])
 def test_sd900_matches_pysodmetrics(sd900, method):
     stems = [f"{kind}_{k}" for kind in ("In", "Pa", "Sc") for k in range(1, 301, 30)]
-    preds, gts = [], []
-    for stem in stems:
-        (path,) = (sd900 / "pred" / method).glob(f"{stem}.*")
-        preds.append(np.asarray(Image.open(path).convert("L")))
-        gts.append(np.asarray(Image.open(sd900 / "GT" / f"{stem}.png").convert("L")))
+    preds, gts = sd900_maps(sd900, method, stems)
     evaluator = Evaluator(metrics=SI_KEYS, threads=1)
     evaluator.update(np.stack(preds), np.stack(gts), names=stems, batch=True)
     table = evaluator.per_image()
