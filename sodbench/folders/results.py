@@ -41,7 +41,7 @@ from typing import Any
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 from sodbench.folders.outputs import atomic_write
-from sodbench.metrics.keys import KEYS
+from sodbench.metrics.keys import KEYS, range_text
 
 __all__ = ["FORMAT", "SCHEMA", "dump_results", "load_results", "stamp"]
 
@@ -204,10 +204,7 @@ def _bounds(key: str) -> tuple[float, float]:
 
 
 def _range_text(key: str) -> str:
-    """``[0, 1]``, ``(-inf, 1]``, ``[0, inf)``: a key's range as messages write it."""
-    lower, upper = _bounds(key)
-    return ((f"[{lower:g}" if math.isfinite(lower) else "(-inf") + ", "
-            + (f"{upper:g}]" if math.isfinite(upper) else "inf)"))
+    return range_text(_bounds(key))
 
 
 def _in_range(key: str, value: float) -> bool:

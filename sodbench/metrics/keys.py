@@ -22,12 +22,13 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = [
     "ALIASES", "BASE_CURVES", "CONFUSION", "CURVE_FAMILIES", "CURVE_LENGTHS", "CURVE_METRICS",
     "CURVE_NAMES", "GROUPS", "KEYS", "LOWER_IS_BETTER", "METRIC_KEYS", "PER_IMAGE_KEYS",
-    "TOTAL_METRICS", "Key", "canonical", "curve_key", "expand", "total_key",
+    "TOTAL_METRICS", "Key", "canonical", "curve_key", "expand", "range_text", "total_key",
 ]
 
 
@@ -57,6 +58,26 @@ class Key:
     @property
     def per_image(self) -> bool:
         return self.curve is None and self.total is None
+
+    @property
+    def range_text(self) -> str:
+        """The key's range as messages write it: ``[0, 1]``, ``(-inf, 1]``, ``[0, inf)``.
+
+        >>> KEYS["HCE"].range_text, KEYS["maxKappa"].range_text
+        ('[0, inf)', '(-inf, 1]')
+        """
+        return range_text(self.bounds)
+
+
+def range_text(bounds: tuple[float, float]) -> str:
+    """``(lower, upper)`` as an interval, an infinite end open.
+
+    >>> range_text((0.0, 2.0))
+    '[0, 2]'
+    """
+    lower, upper = bounds
+    return ((f"[{lower:g}" if math.isfinite(lower) else "(-inf") + ", "
+            + (f"{upper:g}]" if math.isfinite(upper) else "inf)"))
 
 
 #: The per-threshold curves, by name. precision and recall are only stored (their keys are

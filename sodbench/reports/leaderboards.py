@@ -211,12 +211,6 @@ def load(name_or_path: str | os.PathLike) -> Leaderboard:
                        conventions=conventions)
 
 
-def _range(bounds: tuple[float, float]) -> str:
-    """``[0, 1]``, ``[-1, 1]``, ``[0, inf)``: a key's range as written in messages."""
-    low, high = bounds
-    return f"[{low:g}, {high:g}]" if math.isfinite(high) else f"[{low:g}, inf)"
-
-
 def _conventions(raw: pd.DataFrame, path: Path) -> str | None:
     """The conventions column's one name, taken out of ``raw`` (None without the column)."""
     given = [key for key in _CONVENTIONS_KEYS if key in raw.columns]
@@ -308,7 +302,7 @@ def _split(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if key in METRIC_KEYS and not numbers.dropna().between(*KEYS[key].bounds).all():
             # a percentage (91.2 for 0.912) would outrank every results row silently
             raise SodbenchError(f"{path}: column {column!r} has a value outside "
-                                f"{_range(KEYS[key].bounds)}"
+                                f"{KEYS[key].range_text}"
                                 + ("; give metrics as fractions (0.912, not 91.2)"
                                    if KEYS[key].bounds[1] == 1 else ""))
         if key in EFFICIENCY_KEYS and numbers.lt(0).any():

@@ -244,7 +244,7 @@ def test_leaderboard_ranges_follow_key_bounds(tmp_path):
     assert board.metrics == ["odsF", "AUC", "siMAE", "minFPR", "maxKappa", "HCE"]
     assert board.frame.loc["A", "HCE"] == 1016
     for text, message in (("method,MAE\nA,1.5\n", "outside [0, 1]; give metrics as fractions"),
-                          ("method,maxKappa\nA,-1.5\n", "outside [-1, 1]"),
+                          ("method,maxKappa\nA,1.5\n", "outside (-inf, 1]"),
                           ("method,HCE\nA,-3\n", "outside [0, inf)")):
         path.write_text(text)
         with pytest.raises(SodbenchError, match=message.replace("[", r"\[").replace(
