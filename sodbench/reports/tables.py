@@ -77,8 +77,9 @@ def build_table(document: dict | None = None, *,
         Metric and cost keys to show, any common spelling, and groups of metrics
         (``dis``, ``pysodmetrics``, ... :data:`sodbench.metrics.keys.GROUPS`), mixed: a group
         gives those of its keys that the results or the leaderboard hold, in the group's
-        order; default the leaderboard's metrics, else those of ``DEFAULT_METRICS`` the
-        results hold.
+        order; default the leaderboard's metrics, else ``DEFAULT_METRICS`` (Table II's) when
+        the results hold them all, else every metric the results hold (those of Table II
+        first, in its order).
     flops : {"paper", "macs", "flops"}
         Which counter of the profile record fills the FLOPs (G) column (:data:`FLOPS_COUNTERS`).
     allow_partial : bool
@@ -152,9 +153,12 @@ def _metric_keys(document: dict, leaderboard: Leaderboard | None,
     elif leaderboard is not None:
         chosen = leaderboard.metrics
     else:
+        # Table II's columns when the results hold them all (a default evaluation), else
+        # every key they hold: a `--metrics dis` run is shown whole, not cut to MAE, wF, Sm
         present = {key for entry in document["entries"] for key in entry["metrics"]}
-        chosen = ([key for key in DEFAULT_METRICS if key in present]
-                  or [key for key in METRIC_KEYS if key in present])
+        chosen = [key for key in DEFAULT_METRICS if key in present]
+        if not set(DEFAULT_METRICS) <= present:
+            chosen += [key for key in METRIC_KEYS if key in present and key not in chosen]
     if not chosen and keys is None and leaderboard is not None:
         raise SodbenchError(f"leaderboard={leaderboard.name}: no metric columns to show "
                             "(add e.g. MAE, Sm, wF columns)")

@@ -113,6 +113,20 @@ def test_columns_dis_expands_in_the_benchmarks_order(capsys, write_results):
                                                        "meanE", "HCE", "odsT")]
 
 
+def test_default_columns_show_every_key_of_a_non_default_run(capsys, write_results):
+    # a `--metrics dis,odsF,...` run holds MAE, wF, Sm of Table II but not OR, PFOM, IoU:
+    # every key it holds is shown, Table II's first, not only MAE, wF, Sm
+    assert main(["table", str(write_results(ENTRIES))]) == 0
+    header, _ = md_body(capsys.readouterr().out)
+    assert header == ["Method", "MAE↓", "wF↑", "Sm↑", "maxF↑", "meanE↑", "maxKappa↑", "odsF↑",
+                      "odsT", "AP↑", "HCE↓"]
+    table_ii = {"OR": 0.8, "PFOM": 0.85, "IoU": 0.75}
+    full = [new_entry(name, seed, **table_ii) for seed, name in enumerate("ABC")]
+    assert main(["table", str(write_results(full, "full.json"))]) == 0
+    header, _ = md_body(capsys.readouterr().out)
+    assert header == ["Method", "MAE↓", "wF↑", "OR↑", "Sm↑", "PFOM↑", "IoU↑"]  # Table II
+
+
 def test_a_group_shows_only_the_keys_held():
     without_hce = [{**item, "metrics": {k: v for k, v in item["metrics"].items() if k != "HCE"}}
                    for item in ENTRIES]
