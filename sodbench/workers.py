@@ -7,11 +7,11 @@ It sits beside :mod:`sodbench.errors` at the bottom of the layers, so the Evalua
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 
 from sodbench.errors import SodbenchError
 
-__all__ = ["check_executor", "usable_cores", "worker_count"]
+__all__ = ["check_executor", "split_future", "usable_cores", "worker_count"]
 
 
 def usable_cores() -> list[int]:
@@ -58,3 +58,27 @@ def check_executor(executor, *, name: str = "executor") -> Executor | None:
         raise SodbenchError(f"{name}={executor!r}: pass a concurrent.futures.Executor (e.g. a "
                             "ThreadPoolExecutor or ProcessPoolExecutor), or None")
     return executor
+
+
+def split_future(future: Future, keys) -> dict[str, Future]:
+    """One Future per key of the dict ``future`` will hold, each settled with its value (or
+    the same exception) when ``future`` is: a worker that computes several keys of one image
+    at once (CM and CCM share their GT work) still gives each key its own Future.
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     parts = split_future(pool.submit(dict, a=1, b=2), ["a", "b"])
+    ...     parts["b"].result()
+    2
+    """
+    parts = {key: Future() for key in keys}
+
+    def settle(done: Future) -> None:
+        error = done.exception()
+        for key, part in parts.items():
+            if error is not None:
+                part.set_exception(error)
+            else:
+                part.set_result(done.result()[key])
+    future.add_done_callback(settle)
+    return parts

@@ -27,7 +27,7 @@ from sodbench.metrics.histogram import has_levels
 from sodbench.metrics.keys import CURVE_LENGTHS, KEYS, PER_IMAGE_KEYS
 from sodbench.workers import check_executor, worker_count
 
-__all__ = ["CHUNK_PIXELS", "LEVEL_CHUNK_PIXELS", "Evaluator"]
+__all__ = ["CHUNK_PIXELS", "LEVEL_CHUNK_PIXELS", "THREADED_KEYS", "Evaluator"]
 
 #: Float maps are scored in chunks of about this many pixels, so temporaries stay in cache.
 #: Kept at 1 MiB of float64: with larger temporaries glibc hands memory back and forth to the
@@ -37,6 +37,9 @@ CHUNK_PIXELS = 1 << 17
 #: dozen small NumPy calls) is amortised over more images.
 LEVEL_CHUNK_PIXELS = 1 << 20
 _E_KEYS = ("maxE", "meanE", "adpE")
+#: Keys whose per-image work runs on the Evaluator's threads (or its executor), beside the
+#: other metrics: each image's score is a Future until read.
+THREADED_KEYS = ("wF", "HCE", "CM", "CCM")
 
 
 class Evaluator:
@@ -51,14 +54,15 @@ class Evaluator:
         ``pysodmetrics``, ``defect``, ``dis``, ``all``; docs/metrics.md). Default: the
         ``default`` group.
     threads : int, optional
-        Threads for the wF distance transforms, which run beside the other metrics
+        Threads for the per-image work of wF (its distance transforms), HCE, CM and CCM
+        (:data:`THREADED_KEYS`), which runs beside the other metrics
         (default: every core this process may use; 1 computes everything in the caller's
         thread). The results do not depend on it.
     allow_emptied_gt : bool
         Score a GT image with non-zero pixels that the GT threshold empties (a uint8 {0, 128}
         mask, a uint16 {0, 255} one) as all background instead of refusing it.
     executor : concurrent.futures.Executor, optional
-        Runs the wF work instead of the Evaluator's own threads (``threads`` is then unused).
+        Runs that work instead of the Evaluator's own threads (``threads`` is then unused).
 
     Examples
     --------
@@ -155,7 +159,7 @@ class Evaluator:
         Curve sums and totals are added per chunk of one update, or per update of a buffered
         chunk (``updates``), so that the sums do not depend on how updates were buffered.
         """
-        executor = self._wf_executor() if "wF" in self._scalars else None
+        executor = self._work_executor() if set(THREADED_KEYS) & set(self._scalars) else None
         # scored first and stored after the last chunk, so an error in any chunk leaves the
         # evaluator as it was
         scalars = {key: [] for key in self._scalars}
@@ -187,22 +191,23 @@ class Evaluator:
                     store[name] += total
         self._pending.add(futures, pred[0].size)
 
-    def _wf_executor(self) -> Executor | None:
+    def _work_executor(self) -> Executor | None:
         """The injected executor, or the Evaluator's own threads (made on first use)."""
         if self._executor is not None:
             return self._executor
         if self.threads == 1:
             return None
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="sodbench-wF")
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="sodbench-work")
             weakref.finalize(self, self._pool.shutdown, wait=False)
         return self._pool
 
     def _settle(self) -> None:
-        """Score what the buffer holds and replace the Futures of wF by their scores."""
+        """Score what the buffer holds and replace the Futures (wF, HCE, CM, CCM) by their
+        scores."""
         self._flush()
         if self._pending:
-            self._scalars["wF"] = settled(self._scalars["wF"])
+            self._scalars = {key: settled(values) for key, values in self._scalars.items()}
             self._pending.clear()
 
     def _new_names(self, names, count: int) -> list[str]:

@@ -1,6 +1,7 @@
-"""Per-image scores still being computed on an executor (wF), with bounded memory.
+"""Per-image scores still being computed on an executor (wF, HCE, CM, CCM), with bounded
+memory.
 
-The Evaluator hands wF's per-image work to a ``concurrent.futures.Executor`` and stores the
+The Evaluator hands that per-image work to a ``concurrent.futures.Executor`` and stores the
 Futures in its score lists; :class:`Pending` keeps track of them, so that at most
 :data:`MAX_PENDING_PIXELS` pixels of maps wait for their score (each holds its map and GT),
 and so that every read settles them first.

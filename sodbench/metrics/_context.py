@@ -26,6 +26,7 @@ from sodbench.errors import SodbenchError
 from sodbench.metrics.batch import Batch
 from sodbench.metrics.extras import require_extra
 from sodbench.metrics.validate import EPS, check_images
+from sodbench.workers import split_future
 
 __all__ = ["GroundContext", "camouflage_context_measure", "camouflage_degree", "context_kernel",
            "context_measure", "evaluate", "ground_context", "score"]
@@ -108,7 +109,22 @@ def evaluate(batch: Batch, conventions, keys, executor=None) -> dict:
         return {}
     if "CCM" in betas and batch.images is None:
         raise SodbenchError("CCM needs the RGB image of each pair: update(pred, gt, image=...)")
-    return _scores(batch.map("normalised"), batch.mask, batch.images, betas, ALPHA)
+    if executor is None:
+        return _scores(batch.map("normalised"), batch.mask, batch.images, betas, ALPHA)
+    # one Future per image and key, scored on the executor's workers (OpenCV's filters and
+    # scikit-learn's search release the GIL); both keys of an image share its GT work
+    require_extra(["CCM" if "CCM" in betas else "CM"])
+    pred = batch.map("normalised")
+    parts = [split_future(executor.submit(_image_scores, pred, batch.mask, batch.images,
+                                          index, betas), betas)
+             for index in range(len(batch))]
+    return {key: [part[key] for part in parts] for key in betas}
+
+
+def _image_scores(pred, mask, images, index: int, betas: dict) -> dict:
+    one = None if images is None else images[index:index + 1]
+    found = _scores(pred[index:index + 1], mask[index:index + 1], one, betas, ALPHA)
+    return {key: float(values[0]) for key, values in found.items()}
 
 
 def _scores(pred: np.ndarray, mask: np.ndarray, images, betas: dict, alpha: float,

@@ -71,10 +71,23 @@ def hce(pred, gt, *, relax: int = 5, epsilon: float = 2.0, batch: bool = False) 
 
 def evaluate(batch: Batch, conventions, keys, executor=None) -> dict:
     """``{"HCE": per-image values}`` on the min-max normalised map (PySODMetrics), under
-    every set of conventions. The ``executor`` is not used: the Evaluator settles Futures
-    of wF only."""
-    preds = (batch.image("normalised", index) > 0.5 for index in range(len(batch)))
-    return {"HCE": _scores(preds, batch.mask, 5, 2.0)}
+    every set of conventions. With a ``concurrent.futures.Executor`` the values are one
+    Future per image, scored on the executor's worker (OpenCV and scikit-image release the
+    GIL for most of the work)."""
+    if executor is None:
+        preds = (batch.image("normalised", index) > 0.5 for index in range(len(batch)))
+        return {"HCE": _scores(preds, batch.mask, 5, 2.0)}
+    require_extra(["HCE"])
+    if batch.has_levels:
+        batch.table("normalised")  # made here, read by the workers
+    else:
+        batch.map("normalised")
+    return {"HCE": [executor.submit(_image_score, batch, index) for index in range(len(batch))]}
+
+
+def _image_score(batch: Batch, index: int) -> float:
+    pred = batch.image("normalised", index) > 0.5
+    return float(image_hce(pred, batch.mask[index], relax=5, epsilon=2.0))
 
 
 def _scores(preds, masks: np.ndarray, relax: int, epsilon: float) -> np.ndarray:

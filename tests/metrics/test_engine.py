@@ -144,3 +144,24 @@ def test_every_key_is_the_same_from_histograms_and_from_pixels():
             np.testing.assert_allclose(levels[key], pixels[key], atol=1e-12, rtol=0,
                                        err_msg=f"{conventions} {key}")
         _same(by_level.compute(), by_pixel.compute(), 1e-12)
+
+
+def test_threaded_keys_are_the_same_on_any_executor():
+    """wF, HCE, CM and CCM run per image on the Evaluator's threads or a given executor:
+    the same numbers in the same order as in the caller's thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pred, gt = _pairs(9, count=12, shape=(40, 37))
+    rng = np.random.default_rng(10)
+    images = rng.integers(0, 256, (*pred.shape, 3), dtype=np.uint8)
+    keys = ["wF", "HCE", "CM", "CCM", "MAE"]
+    runs = [Evaluator(metrics=keys, threads=1), Evaluator(metrics=keys, threads=3)]
+    with ThreadPoolExecutor(2) as pool:
+        runs.append(Evaluator(metrics=keys, executor=pool))
+        for evaluator in runs:
+            evaluator.update(pred[:5], gt[:5], image=images[:5], batch=True)
+            for index in range(5, len(pred)):
+                evaluator.update(pred[index], gt[index], image=images[index])
+        tables = [evaluator.per_image() for evaluator in runs]
+    assert tables[1].equals(tables[0]) and tables[2].equals(tables[0])
+    assert all(isinstance(value, float) for value in tables[1]["CCM"])
