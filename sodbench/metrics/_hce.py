@@ -14,6 +14,8 @@ without it; :func:`sodbench.metrics.extras.require_extra` turns its absence into
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from skimage.morphology import skeletonize
 
@@ -75,8 +77,8 @@ def evaluate(batch: Batch, conventions, keys, executor=None) -> dict:
     Future per image, scored on the executor's worker (OpenCV and scikit-image release the
     GIL for most of the work)."""
     if executor is None:
-        preds = (batch.image("normalised", index) > 0.5 for index in range(len(batch)))
-        return {"HCE": _scores(preds, batch.mask, 5, 2.0)}
+        require_extra(["HCE"])
+        return {"HCE": np.array([_image_score(batch, index) for index in range(len(batch))])}
     require_extra(["HCE"])
     if batch.has_levels:
         batch.table("normalised")  # made here, read by the workers
@@ -87,7 +89,9 @@ def evaluate(batch: Batch, conventions, keys, executor=None) -> dict:
 
 def _image_score(batch: Batch, index: int) -> float:
     pred = batch.image("normalised", index) > 0.5
-    return float(image_hce(pred, batch.mask[index], relax=5, epsilon=2.0))
+    return float(image_hce(pred, batch.mask[index], relax=5, epsilon=2.0,
+                           skeleton=functools.partial(batch.ground.skeleton,
+                                                      batch.start + index)))
 
 
 def _scores(preds, masks: np.ndarray, relax: int, epsilon: float) -> np.ndarray:
@@ -97,8 +101,14 @@ def _scores(preds, masks: np.ndarray, relax: int, epsilon: float) -> np.ndarray:
                      for pred, mask in zip(preds, masks, strict=True)], dtype=np.float64)
 
 
-def image_hce(pred: np.ndarray, gt: np.ndarray, *, relax: int = 5, epsilon: float = 2.0) -> int:
+def image_hce(pred: np.ndarray, gt: np.ndarray, *, relax: int = 5, epsilon: float = 2.0,
+              skeleton=None) -> int:
     """HCE of one H x W bool prediction against one H x W bool GT (``cal_hce``).
+
+    ``skeleton``: a function giving the flat indices of the GT skeleton's pixels in the
+    H x W image (:meth:`sodbench.metrics.GroundTruth.skeleton`, made once for every method
+    scored on a GT), called only when the prediction misses GT pixels; by default the
+    skeleton is made here.
 
     Everything happens within the bounding box of ``pred | gt`` grown by ``relax + 1``
     (clipped to the image): outside it every mask is empty and the relaxed regions cannot
@@ -132,7 +142,13 @@ def image_hce(pred: np.ndarray, gt: np.ndarray, *, relax: int = 5, epsilon: floa
     fp_relaxed = _geodesic(cv2, fp & eroded, not_gt, relax) & fp
     fn_relaxed = _geodesic(cv2, fn & eroded, not_pred, relax) & fn
     if fn.any():  # the skeleton counts only where it is FN: skeleton & ~TP = skeleton & FN
-        fn_relaxed |= skeletonize(gt_u8.view(bool)).view(np.uint8) & fn
+        if skeleton is None:  # of the box: the box holds the GT with a margin, or the border
+            skeleton_u8 = skeletonize(gt_u8.view(bool)).view(np.uint8)
+        else:
+            skeleton_u8 = np.zeros_like(gt_u8)
+            rows, cols = np.divmod(skeleton(), gt.shape[1])
+            skeleton_u8[rows - top, cols - left] = 1
+        fn_relaxed |= skeleton_u8 & fn
     offset = np.array([left, top], np.int32)
     total = _region_effort(cv2, fp_relaxed, tp | fn_relaxed, offset, epsilon)
     rest = 1 - (tp | fp_relaxed | fn_relaxed)

@@ -10,12 +10,14 @@ prediction, so when several methods are scored on one dataset (``sodbench eval``
         evaluator.update(pred_batch, ground, batch=True)
 
 The distance transforms are made lazily, per image, the first time wF asks for them
-(on the Evaluator's worker threads when it has some: ``scipy.ndimage`` releases the GIL).
+(on the Evaluator's worker threads when it has some: ``scipy.ndimage`` releases the GIL);
+likewise HCE's GT skeleton, kept as the flat indices of its pixels (a thin set).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from skimage.morphology import skeletonize
 
 from sodbench.metrics import _wfmeasure, validate
 from sodbench.metrics.conventions import DEFAULT_CONVENTIONS, get_conventions
@@ -98,14 +100,30 @@ class GroundTruth:
             out.append(slot.value)
         return out
 
+    def skeleton(self, index: int) -> np.ndarray:
+        """Flat indices (into the H x W image) of the pixels of
+        ``skimage.morphology.skeletonize`` of GT image ``index`` (HCE's skeleton, Zhang-Suen),
+        made on first request (thread-safe as :meth:`contexts`).
+
+        >>> mask = np.pad(np.ones((3, 5), bool), 1)
+        >>> np.array_equal(GroundTruth(mask).skeleton(0), np.flatnonzero(skeletonize(mask)))
+        True
+        """
+        slot = self._slots[index]
+        if slot.skeleton is _NOT_YET:
+            slot.skeleton = np.flatnonzero(skeletonize(self.mask[index]))
+        return slot.skeleton
+
 
 class _Slot:
-    """One image's wF context: not yet made, or the context (None for an empty GT)."""
+    """One image's wF context (not yet made, or the context: None for an empty GT) and HCE
+    skeleton (not yet made, or its flat indices)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("skeleton", "value")
 
     def __init__(self):
         self.value = _NOT_YET
+        self.skeleton = _NOT_YET
 
 
 def centroids(gt: np.ndarray, centroid: str) -> tuple[np.ndarray, np.ndarray]:
