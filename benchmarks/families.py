@@ -1,6 +1,7 @@
 """Rows of benchmarks/metrics_speed.py for the PySODMetrics 1.6.2 families beyond the SOD table
 set: each PySODMetrics class stepped per pair against ``Evaluator(metrics=<keys>)`` updated per
-pair, on the same pairs in one process, with every key checked against the reference.
+pair, on the same pairs in one process, with every key checked against the reference. The
+dataset-wide AP and AUC, which PySODMetrics lacks, are set against scikit-learn.
 
 The references are reduced to sodbench's keys the way PySODMetrics' README and example recorder
 (examples/metric_recorder.py) do: ``dynamic.max()``/``.mean()`` of the mean curve (``.min()`` for
@@ -110,6 +111,24 @@ def _sizeinvariance_reference():
     return step, reduce
 
 
+def _dataset_reference():
+    """AP and AUC by scikit-learn on every pixel of the dataset, scored by its curve level
+    (``trunc(255 P)`` of PySODMetrics' min-max map): no PySODMetrics class has them."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    levels, labels = [], []
+
+    def step(pred, gt, image):
+        normalised, mask = psm.utils.prepare_data(pred, gt)
+        levels.append((normalised * 255).astype(np.uint8).ravel())
+        labels.append(mask.ravel())
+
+    def reduce() -> dict:
+        score, truth = np.concatenate(levels), np.concatenate(labels)
+        return {"AP": average_precision_score(truth, score), "AUC": roc_auc_score(truth, score)}
+    return step, reduce
+
+
 def _single_reference(cls, result: str, key: str, *, image: bool = False):
     metric = cls()
 
@@ -137,6 +156,7 @@ FAMILIES = {
     "CM": (lambda: _single_reference(psm.ContextMeasure, "cm", "CM"), ["CM"], 300, False),
     "CCM": (lambda: _single_reference(psm.CamouflageContextMeasure, "ccm", "CCM", image=True),
             ["CCM"], 90, True),
+    "AP, AUC (vs scikit-learn)": (_dataset_reference, ["AP", "AUC"], 300, False),
 }
 
 
@@ -178,7 +198,7 @@ def family_rows(data: Path, *, quick: bool = False) -> None:
         ours, our_wall, our_cpu = _timed(_run_sodbench, keys, preds, gts, rgbs)
         missing = sorted(set(keys) - set(reference))
         worst = max(abs(ours[key] - reference[key]) for key in reference)
-        print(f"  {label:32s} {len(preds):4d} pairs | PySODMetrics "
+        print(f"  {label:32s} {len(preds):4d} pairs | reference "
               f"{1e3 * ref_cpu / len(preds):7.1f} ms/pair CPU ({ref_wall:6.1f} s wall) | "
               f"sodbench {1e3 * our_cpu / len(preds):6.1f} ms/pair CPU ({our_wall:5.1f} s wall)"
               f" | speed-up {ref_wall / our_wall:5.1f}x wall, {ref_cpu / our_cpu:5.1f}x CPU | "
