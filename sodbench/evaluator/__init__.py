@@ -5,7 +5,7 @@
 :mod:`.state` checks selections and saved states.
 """
 
-from sodbench.evaluator.core import Evaluator
+from sodbench.evaluator.core import SINGLE_IMAGE_PIXELS, Evaluator, chunk_images
 from sodbench.metrics.groundtruth import GroundTruth
 
-__all__ = ["Evaluator", "GroundTruth"]
+__all__ = ["SINGLE_IMAGE_PIXELS", "Evaluator", "GroundTruth", "chunk_images"]

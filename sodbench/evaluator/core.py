@@ -27,7 +27,8 @@ from sodbench.metrics.histogram import has_levels
 from sodbench.metrics.keys import CURVE_LENGTHS, KEYS, PER_IMAGE_KEYS
 from sodbench.workers import check_executor, worker_count
 
-__all__ = ["CHUNK_PIXELS", "LEVEL_CHUNK_PIXELS", "THREADED_KEYS", "Evaluator"]
+__all__ = ["CHUNK_PIXELS", "LEVEL_CHUNK_PIXELS", "SINGLE_IMAGE_PIXELS", "THREADED_KEYS",
+           "Evaluator", "chunk_images"]
 
 #: Float maps are scored in chunks of about this many pixels, so temporaries stay in cache.
 #: Kept at 1 MiB of float64: with larger temporaries glibc hands memory back and forth to the
@@ -36,10 +37,23 @@ CHUNK_PIXELS = 1 << 17
 #: uint8/bool chunks: the histogram backend keeps few temporaries, and per-chunk work (a few
 #: dozen small NumPy calls) is amortised over more images.
 LEVEL_CHUNK_PIXELS = 1 << 20
+#: Images of at least this many pixels are scored one per chunk, whatever their dtype.
+SINGLE_IMAGE_PIXELS = LEVEL_CHUNK_PIXELS // 2 + 1
 _E_KEYS = ("maxE", "meanE", "adpE")
 #: Keys whose per-image work runs on the Evaluator's threads (or its executor), beside the
 #: other metrics: each image's score is a Future until read.
 THREADED_KEYS = ("wF", "HCE", "CM", "CCM")
+
+
+def chunk_images(pred: np.ndarray) -> int:
+    """Images per chunk of the metric engine for maps like ``pred`` (N x H x W): a run of
+    same-size pairs is scored, and its curve sums added, in chunks of this many images.
+
+    >>> chunk_images(np.zeros((1, 200, 200), np.uint8)), chunk_images(np.zeros((1, 200, 200)))
+    (26, 3)
+    """
+    limit = LEVEL_CHUNK_PIXELS if has_levels(pred) else CHUNK_PIXELS
+    return max(1, limit // pred[0].size)
 
 
 class Evaluator:
@@ -134,8 +148,7 @@ class Evaluator:
         if any(key in self.metrics for key in _E_KEYS):
             validate.check_emeasure_size(pred.shape)
         names = self._new_names(names, len(pred))
-        limit = LEVEL_CHUNK_PIXELS if has_levels(pred) else CHUNK_PIXELS
-        step = max(1, limit // pred[0].size)
+        step = chunk_images(pred)
         if len(pred) < step:  # scored with the next small updates of its size (buffer.py)
             if not self._buffer.accepts(pred) or len(self._buffer) + len(pred) > step:
                 self._flush()
@@ -156,16 +169,16 @@ class Evaluator:
     def _add(self, pred, gt: GroundTruth, chunks, updates=None, *, images=None) -> None:
         """Score ``pred`` chunk by chunk and add the values to the state.
 
-        Curve sums and totals are added per chunk of one update, or per update of a buffered
-        chunk (``updates``), so that the sums do not depend on how updates were buffered.
+        Curve sums and totals are added to the state one chunk at a time (one update at a
+        time for a buffered chunk, ``updates``): the sums then depend only on the sequence of
+        chunks, not on how the updates that made them were grouped or buffered, so scoring a
+        run of pairs in one update or in chunk-sized updates gives the same bits.
         """
         executor = self._work_executor() if set(THREADED_KEYS) & set(self._scalars) else None
         # scored first and stored after the last chunk, so an error in any chunk leaves the
         # evaluator as it was
         scalars = {key: [] for key in self._scalars}
-        sums = {name: np.zeros_like(total)
-                for name, total in {**self._curve_sums, **self._totals}.items()}
-        per_update: dict[str, list] = {name: [] for name in sums}
+        parts: dict[str, list] = {name: [] for name in {**self._curve_sums, **self._totals}}
         futures = []
         for start, stop in chunks:
             part = None if images is None else images[start:stop]
@@ -179,15 +192,13 @@ class Evaluator:
                 else:
                     scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
             for name, values in {**curves, **totals}.items():
-                if updates is None:
-                    sums[name] += values.sum(axis=0)
-                else:
-                    per_update[name] = [values[a:b].sum(axis=0) for a, b in updates]
+                parts[name] += ([values.sum(axis=0)] if updates is None
+                                else [values[a:b].sum(axis=0) for a, b in updates])
         for key, values in scalars.items():
             self._scalars[key].extend(values)
         for store in (self._curve_sums, self._totals):
             for name in store:
-                for total in per_update[name] or [sums[name]]:
+                for total in parts[name]:
                     store[name] += total
         self._pending.add(futures, pred[0].size)
 
