@@ -25,13 +25,14 @@ from pathlib import Path
 from sodbench.errors import SodbenchError
 from sodbench.folders.cache import ResultCache, cache_key
 from sodbench.folders.entries import EntryResult, finish, provenance
-from sodbench.folders.images import RESIZE_POLICY
+from sodbench.folders.images import RESIZE_POLICY, map_pixels
 from sodbench.folders.needs import check_images
 from sodbench.folders.outputs import check_folder
 from sodbench.folders.pairing import Pairing, attach_images, image_folder, list_maps, pair_folders
 from sodbench.folders.results import stamp
 from sodbench.folders.schedule import (
     CHUNK_SIZE,
+    UNIT_PIXELS,
     WorkUnit,
     check_chunk_size,
     check_workers,
@@ -39,7 +40,15 @@ from sodbench.folders.schedule import (
     plan,
     run_units,
 )
-from sodbench.folders.scoring import Scored, from_payload, new_evaluator, score_chunk, to_payload
+from sodbench.folders.scoring import (
+    Piece,
+    Scored,
+    from_payload,
+    join,
+    new_evaluator,
+    score_unit,
+    to_payload,
+)
 from sodbench.folders.tasks import Options, Task, check_tasks, default_dataset_name
 from sodbench.metrics.extras import reads_images, require_extra
 
@@ -86,6 +95,7 @@ class _Entries:
         self.keys: dict[int, str] = {}
         self.needed: dict[int, list[int]] = {}
         self.done: dict[int, dict[int, Scored]] = {}
+        self.pieces: dict[tuple[int, int], list[Piece]] = {}
         for index, (task, pairing) in enumerate(zip(tasks, pairings, strict=True)):
             files = [path for pair in pairing.pairs for path in pair[1:]]
             key = cache_key(files, _cache_settings(options, task, chunk_size))
@@ -109,9 +119,16 @@ class _Entries:
         """The pairings of the tasks still to score, in task order."""
         return {index: self.pairings[index] for index in self.keys if index not in self.results}
 
-    def unit_done(self, unit: WorkUnit, outcomes: list[Scored]) -> None:
-        """Keep each method's chunk; finish (and cache) the entries it completes."""
+    def unit_done(self, unit: WorkUnit, outcomes: list[Scored] | list[Piece]) -> None:
+        """Keep each method's chunk (joined from its pieces when the chunk was cut); finish
+        (and cache) the entries it completes."""
         for index, scored in zip(unit.tasks, outcomes, strict=True):
+            if unit.pieces > 1:
+                pieces = self.pieces.setdefault((index, unit.chunk), [])
+                pieces.append(scored)
+                if len(pieces) < unit.pieces:
+                    continue
+                scored = join(self.pieces.pop((index, unit.chunk)), self.options)
             self.done.setdefault(index, {})[unit.chunk] = scored
             if set(self.done[index]) >= set(self.needed[index]):
                 self._finish(index)
@@ -139,6 +156,7 @@ def run(
     jobs: int | None = None,
     executor: Executor | None = None,
     chunk_size: int = CHUNK_SIZE,
+    unit_pixels: int = UNIT_PIXELS,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> list[EntryResult]:
@@ -159,6 +177,10 @@ def run(
     chunk_size : int
         GT names per unit of work (:data:`~sodbench.folders.schedule.CHUNK_SIZE`). Float sums
         are merged chunk by chunk, so the last bits of the numbers depend on it.
+    unit_pixels : int
+        Pixels per unit of work when a chunk's images are all large (0.5 Mpx or more): such
+        a chunk is cut into pieces of at most this many pixels (one image at least) that run
+        on different workers. The numbers do not depend on it.
     cache_dir : path-like, optional
         Result cache folder (see :mod:`sodbench.folders.cache`); None disables caching.
     progress : bool
@@ -170,14 +192,18 @@ def run(
     check_images(options.keys, tasks)
     check_workers(jobs, executor)
     check_chunk_size(chunk_size)
+    check_chunk_size(unit_pixels, "unit_pixels")
     cache = ResultCache(check_folder(cache_dir, "cache_dir")) if cache_dir is not None else None
     pairings = _pairings(tasks, options)
     check_tasks(tasks)
     entries = _Entries(tasks, pairings, options, cache, chunk_size)
     pending = entries.pending()
     folders = {index: str(tasks[index].gt_dir.resolve()) for index in pending}
-    units = plan(pending, folders, chunk_size=chunk_size, done=entries.done)
-    run_units(units, functools.partial(score_chunk, options=options), entries.unit_done,
+    gt_files = {pair[1] for pairing in pending.values() for pair in pairing.pairs}
+    pixels = {path: map_pixels(path) for path in gt_files}
+    units = plan(pending, folders, chunk_size=chunk_size, done=entries.done, pixels=pixels,
+                 unit_pixels=unit_pixels)
+    run_units(units, functools.partial(score_unit, options=options), entries.unit_done,
               executor=executor, jobs=jobs, progress=progress)
     return [entries.results[index] for index in range(len(tasks))]
 
@@ -198,6 +224,7 @@ def evaluate(
     jobs: int | None = None,
     executor: Executor | None = None,
     chunk_size: int = CHUNK_SIZE,
+    unit_pixels: int = UNIT_PIXELS,
     on_missing: str = "error",
     gt_prefix: str = "",
     gt_suffix: str = "",
@@ -227,7 +254,9 @@ def evaluate(
     executor : concurrent.futures.Executor, optional
         Run the units of work there instead of ``jobs`` worker processes.
     chunk_size : int
-        GT names per unit of work.
+        GT names per chunk (the unit of work, and of the curve sums).
+    unit_pixels : int
+        Pixels per unit of work for chunks of large images (see :func:`run`).
     on_missing : {"error", "skip"}
         Whether a GT without prediction, a duplicate name or an unreadable prediction stops
         the run or is left out (and noted).
@@ -269,5 +298,5 @@ def evaluate(
     tasks = [Task(name, method, gt_dir, Path(path), images_dir)
              for method, path in preds.items()]
     results = run(tasks, options, jobs=jobs, executor=executor, chunk_size=chunk_size,
-                  cache_dir=cache_dir, progress=progress)
+                  unit_pixels=unit_pixels, cache_dir=cache_dir, progress=progress)
     return document(results, options)

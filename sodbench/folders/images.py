@@ -45,7 +45,7 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import open_input
 
 __all__ = ["IMAGE_SUFFIXES", "MAP_EXTENSIONS", "MAX_PIXELS", "RESIZE_POLICY", "load_map",
-           "open_image", "read_image", "read_map", "read_rgb", "resize_to"]
+           "map_pixels", "open_image", "read_image", "read_map", "read_rgb", "resize_to"]
 
 #: Extensions that are listed as maps when pairing folders (lower case).
 MAP_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".npy")
@@ -97,6 +97,30 @@ def load_map(path: str | os.PathLike) -> tuple[np.ndarray, str | None]:
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise SodbenchError(f"{path}: map holds NaN or inf values; fix the file or remove it")
     return array, note
+
+
+def map_pixels(path: str | os.PathLike) -> int | None:
+    """Pixels of the map in ``path`` from its header alone (nothing is decoded), or None when
+    the header cannot be read (reading the map then says why).
+
+    >>> Image.new("L", (6, 4)).save("m.png"); np.save("m.npy", np.zeros((3, 5)))
+    >>> map_pixels("m.png"), map_pixels("m.npy"), map_pixels("missing.png")
+    (24, 15, None)
+    """
+    path = Path(path)
+    try:
+        with open_input(path) as handle:
+            if path.suffix.lower() == ".npy":
+                version = np.lib.format.read_magic(handle)
+                shape = (np.lib.format.read_array_header_1_0(handle) if version == (1, 0)
+                         else np.lib.format.read_array_header_2_0(handle))[0]
+                return int(shape[0] * shape[1]) if len(shape) >= 2 else None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(handle) as image:
+                    return image.size[0] * image.size[1]
+    except Exception:  # noqa: BLE001 - any failure: unknown size; load_map names the problem
+        return None
 
 
 def _reason(error: BaseException) -> str:

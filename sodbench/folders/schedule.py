@@ -2,11 +2,17 @@
 
 The names of every GT folder are cut into chunks of ``chunk_size`` consecutive names (natural
 order); one :class:`WorkUnit` is a chunk with the pairs of every method still to be scored on
-it (:func:`plan`). :func:`run_units` runs the units on a :class:`concurrent.futures.Executor`
-(worker processes by default, or any executor given: threads, a cluster's) and hands each
-result to the caller in plan order, whatever order the units finish in. Because chunks depend
-only on the GT folder and results come in plan order, the numbers are bit-identical for every
-executor, worker count, and set of methods run beside.
+it (:func:`plan`). A chunk of large images (every GT of at least
+:data:`~sodbench.evaluator.SINGLE_IMAGE_PIXELS`) is cut further into pieces of at most
+``unit_pixels`` pixels (one image at least), so that a few large images still spread over
+every worker; the pieces of a chunk are joined in order into the chunk's result
+(:func:`sodbench.folders.scoring.join`), bit for bit the result of the chunk scored whole.
+
+:func:`run_units` runs the units on a :class:`concurrent.futures.Executor` (worker processes
+by default, or any executor given: threads, a cluster's) and hands each result to the caller
+in plan order, whatever order the units finish in. Because chunks depend only on the GT folder
+and results come in plan order, the numbers are bit-identical for every executor, worker
+count, unit size and set of methods run beside.
 """
 
 from __future__ import annotations
@@ -16,19 +22,23 @@ import signal
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from tqdm import tqdm
 
 from sodbench.errors import SodbenchError
+from sodbench.evaluator import SINGLE_IMAGE_PIXELS
 from sodbench.folders.pairing import Pairing
 from sodbench.workers import check_executor, worker_count
 
-__all__ = ["CHUNK_SIZE", "WorkUnit", "check_chunk_size", "check_workers", "chunks_of", "plan",
-           "process_executor", "run_units"]
+__all__ = ["CHUNK_SIZE", "UNIT_PIXELS", "WorkUnit", "check_chunk_size", "check_workers",
+           "chunks_of", "plan", "process_executor", "run_units"]
 
 CHUNK_SIZE = 32
-"""GT names per chunk: memory is bounded by about this many maps per worker and method."""
+"""GT names per chunk: curve sums are added chunk by chunk, so the last bits depend on it."""
+UNIT_PIXELS = 1 << 22
+"""Pixels per piece of a chunk of large images (4 Mpx: one 2048 x 2048 image)."""
 
 
 class WorkUnit(NamedTuple):
@@ -41,6 +51,12 @@ class WorkUnit(NamedTuple):
     pairs: tuple[list, ...]
     """Per method (same order as ``tasks``), its (name, GT path, prediction path[, image
     path]) pairs."""
+    piece: int = 0
+    """This unit's place among the pieces of its chunk."""
+    pieces: int = 1
+    """Pieces of the chunk (1: the unit is the whole chunk)."""
+    threads: int = 1
+    """Threads per Evaluator on the worker (:func:`run_units` sets it)."""
 
     @property
     def size(self) -> int:
@@ -48,10 +64,10 @@ class WorkUnit(NamedTuple):
         return sum(len(pairs) for pairs in self.pairs)
 
 
-def check_chunk_size(chunk_size) -> int:
+def check_chunk_size(chunk_size, name: str = "chunk_size") -> int:
     """``chunk_size`` as a whole number of at least 1, or a :class:`SodbenchError`."""
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise SodbenchError(f"chunk_size={chunk_size!r}: must be a whole number, at least 1")
+        raise SodbenchError(f"{name}={chunk_size!r}: must be a whole number, at least 1")
     return chunk_size
 
 
@@ -73,7 +89,9 @@ def chunks_of(pairing: Pairing, chunk_size: int = CHUNK_SIZE) -> list[int]:
 
 def plan(pairings: Mapping[int, Pairing], gt_folders: Mapping[int, str], *,
          chunk_size: int = CHUNK_SIZE,
-         done: Mapping[int, Collection[int]] | None = None) -> list[WorkUnit]:
+         done: Mapping[int, Collection[int]] | None = None,
+         pixels: Mapping[Path, int | None] | None = None,
+         unit_pixels: int = UNIT_PIXELS) -> list[WorkUnit]:
     """The units of work of the tasks in ``pairings``, GT folder after GT folder.
 
     Parameters
@@ -86,11 +104,17 @@ def plan(pairings: Mapping[int, Pairing], gt_folders: Mapping[int, str], *,
         GT names per chunk.
     done : mapping of int to collection of int, optional
         Task index -> chunks already scored (kept by an interrupted run), left out.
+    pixels : mapping of Path to int or None, optional
+        GT file -> its pixel count (None: unknown). A chunk whose GT files all have at least
+        :data:`~sodbench.evaluator.SINGLE_IMAGE_PIXELS` is cut into pieces of at most
+        ``unit_pixels`` (one image at least); without ``pixels`` no chunk is cut.
+    unit_pixels : int
+        Pixel budget of one piece.
 
     Returns
     -------
     list of WorkUnit
-        Per GT folder, its chunks in order.
+        Per GT folder, its chunks in order, each chunk's pieces in order.
     """
     done = done or {}
     groups: dict[str, list[int]] = {}
@@ -107,8 +131,30 @@ def plan(pairings: Mapping[int, Pairing], gt_folders: Mapping[int, str], *,
                     by_chunk.setdefault(chunk, {}).setdefault(index, []).append(pair)
         for chunk in sorted(by_chunk):
             members = by_chunk[chunk]
-            units.append(WorkUnit(chunk, tuple(members), tuple(members.values())))
+            cuts = _cuts(members, position, pixels or {}, unit_pixels)
+            for piece, names in enumerate(cuts):
+                pairs = tuple([pair for pair in task_pairs if pair[0] in names]
+                              for task_pairs in members.values()) if len(cuts) > 1 else (
+                    tuple(members.values()))
+                units.append(WorkUnit(chunk, tuple(members), pairs, piece, len(cuts)))
     return units
+
+
+def _cuts(members: Mapping[int, list], position: Mapping[str, int],
+          pixels: Mapping[Path, int | None], unit_pixels: int) -> list[set[str]]:
+    """The GT names of each piece of one chunk: one piece unless every GT is large."""
+    sizes = {pair[0]: pixels.get(pair[1]) for pairs in members.values() for pair in pairs}
+    if not sizes or any(size is None or size < SINGLE_IMAGE_PIXELS for size in sizes.values()):
+        return [set(sizes)]
+    cuts: list[set[str]] = []
+    total = unit_pixels
+    for name in sorted(sizes, key=position.__getitem__):
+        if total + sizes[name] > unit_pixels:
+            cuts.append(set())
+            total = 0
+        cuts[-1].add(name)
+        total += sizes[name]
+    return cuts
 
 
 def process_executor(workers: int) -> ProcessPoolExecutor:
@@ -116,17 +162,17 @@ def process_executor(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, initializer=_ignore_interrupts)
 
 
-def run_units(units: Sequence[WorkUnit], work: Callable[[tuple[list, ...]], Any],
+def run_units(units: Sequence[WorkUnit], work: Callable[[WorkUnit], Any],
               on_result: Callable[[WorkUnit, Any], None], *, executor: Executor | None = None,
               jobs: int | None = None, progress: bool = False) -> None:
-    """Run ``work(unit.pairs)`` for every unit; call ``on_result(unit, result)`` in plan order.
+    """Run ``work(unit)`` for every unit; call ``on_result(unit, result)`` in plan order.
 
     Parameters
     ----------
     units : sequence of WorkUnit
         From :func:`plan`.
     work : callable
-        Takes a unit's ``pairs``, returns its result; picklable for a process executor.
+        Takes a unit, returns its result; picklable for a process executor.
     on_result : callable
         Called in this process as each result is ready, in the order of ``units`` (a result
         that comes early waits for those before it).
@@ -135,7 +181,8 @@ def run_units(units: Sequence[WorkUnit], work: Callable[[tuple[list, ...]], Any]
         (:func:`process_executor`), closed at the end.
     jobs : int, optional
         Worker processes when no ``executor`` is given (default: every usable core); with 1,
-        or a single unit, the units run in this process.
+        or a single unit, the units run in this process. With fewer units than ``jobs``,
+        each unit's Evaluators get the spare cores as threads (``WorkUnit.threads``).
     progress : bool
         Show a bar of pairs scored on stderr.
 
@@ -144,15 +191,17 @@ def run_units(units: Sequence[WorkUnit], work: Callable[[tuple[list, ...]], Any]
     On an error or Ctrl-C the units not yet started are cancelled and the exception goes up;
     the results handed to ``on_result`` before it stay handed.
     """
-    workers = min(check_workers(jobs, executor), len(units))
+    requested = check_workers(jobs, executor)
+    workers = min(requested, len(units))
+    threads = max(1, requested // max(1, len(units)))
+    units = [unit._replace(threads=threads) for unit in units]
     total = sum(unit.size for unit in units)
     with tqdm(total=total, unit="img", disable=not progress or total == 0,
               file=sys.stderr, desc="eval") as bar, contextlib.ExitStack() as stack:
         if workers > 1:
             executor = stack.enter_context(_closing(process_executor(workers)))
         results: Iterator = (
-            map(work, (unit.pairs for unit in units)) if executor is None
-            else _in_order(executor, work, units, stack))
+            map(work, units) if executor is None else _in_order(executor, work, units, stack))
         for unit, result in zip(units, results, strict=True):
             bar.update(unit.size)
             on_result(unit, result)
@@ -160,7 +209,7 @@ def run_units(units: Sequence[WorkUnit], work: Callable[[tuple[list, ...]], Any]
 
 def _in_order(executor: Executor, work: Callable, units: Sequence[WorkUnit],
               stack: contextlib.ExitStack) -> Iterator:
-    futures: list[Future] = [executor.submit(work, unit.pairs) for unit in units]
+    futures: list[Future] = [executor.submit(work, unit) for unit in units]
     stack.callback(_cancel, futures)
     return (future.result() for future in futures)
 

@@ -39,7 +39,7 @@ from sodbench.folders.reading import (
 from sodbench.folders.tasks import Options
 
 __all__ = ["Piece", "Scored", "from_payload", "join", "new_evaluator", "score_chunk",
-           "score_piece", "to_payload"]
+           "score_piece", "score_unit", "to_payload"]
 
 Pair = tuple[str, Path, Path] | tuple[str, Path, Path, Path]
 """(shared name, GT file, prediction file), and the RGB image file when the metrics read it
@@ -186,6 +186,13 @@ def score_piece(task_pairs: Sequence[Sequence[Pair]], options: Options, *,
     for method in methods:
         method.flush()
     return [Piece(method.parts, method.notes) for method in methods]
+
+
+def score_unit(unit, options: Options) -> list[Scored] | list[Piece]:
+    """Score a :class:`~sodbench.folders.schedule.WorkUnit`: a whole chunk
+    (:func:`score_chunk`) or a piece of one (:func:`score_piece`)."""
+    score = score_piece if unit.pieces > 1 else score_chunk
+    return score(unit.pairs, options, threads=unit.threads)
 
 
 def join(pieces: Sequence[Piece], options: Options) -> Scored:

@@ -44,7 +44,8 @@ class InProcess(Executor):
         self.submitted += 1
 
         def call():
-            self.units.append(args[0])
+            unit = args[0]
+            self.units.append(getattr(unit, "pairs", unit))
             if number == self.interrupt_at:
                 raise KeyboardInterrupt
             return fn(*args, **kwargs)

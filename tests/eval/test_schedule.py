@@ -62,8 +62,8 @@ def _units(n: int) -> list[WorkUnit]:
     return [WorkUnit(index, (0,), ([(f"n{index}", None, None)],)) for index in range(n)]
 
 
-def _name(pairs):
-    return pairs[0][0][0]
+def _name(unit):
+    return unit.pairs[0][0][0]
 
 
 def test_results_come_in_plan_order_whatever_order_they_finish_in():
@@ -78,10 +78,10 @@ def test_results_come_in_plan_order_whatever_order_they_finish_in():
 def test_an_error_stops_the_run_and_cancels_the_units_not_started():
     executor, seen = InProcess(), []
 
-    def work(pairs):
-        if _name(pairs) == "n2":
+    def work(unit):
+        if _name(unit) == "n2":
             raise SodbenchError("unit 2 is bad")
-        return _name(pairs)
+        return _name(unit)
 
     with pytest.raises(SodbenchError, match="unit 2 is bad"):
         run_units(_units(5), work, lambda unit, result: seen.append(result), executor=executor)
