@@ -5,7 +5,6 @@ mirrors Margolin's WFb.m line by line.
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -119,27 +118,49 @@ class Context(NamedTuple):
     """GT mask within the box."""
 
 
-def context(mask: np.ndarray) -> Context | None:
-    """The :class:`Context` of one H x W bool GT mask; None for an empty GT (wF is 0)."""
+#: Pixels farther than this from every GT pixel have WFb.m's importance ``B`` of exactly 2.0
+#: in float64 (``2 - 0.5 ** (d / 5)`` rounds to 2 from d = 265.002 on; 300 leaves room for
+#: any libm's ``exp``): the distance transform runs on the GT's bounding box grown by it.
+SATURATION_DISTANCE = 300
+
+
+def context(mask: np.ndarray, *, crop: bool = True) -> Context | None:
+    """The :class:`Context` of one H x W bool GT mask; None for an empty GT (wF is 0).
+
+    With ``crop`` (the default) the distance transform runs on the GT's bounding box grown by
+    :data:`SATURATION_DISTANCE` only: beyond it every background pixel's importance is 2.0
+    whichever GT pixel is nearest, and inside it scipy's feature transform picks the same
+    nearest pixel as on the whole image (its passes see the same GT pixels at the same
+    relative places; tests/metrics/test_wfmeasure_crop.py), so the context is bit-identical.
+    """
     if not mask.any():
         return None
     height, width = mask.shape
+    full_box = _grown_box(mask, SATURATION_DISTANCE if crop else max(height, width))
     near_rows, near_cols = ndimage.distance_transform_edt(
-        ~mask, return_distances=False, return_indices=True
+        ~mask[full_box], return_distances=False, return_indices=True
     )
-    row_offset = near_rows - np.arange(height, dtype=np.int32)[:, None]
-    col_offset = near_cols - np.arange(width, dtype=np.int32)
+    crop_height, crop_width = near_rows.shape
+    row_offset = near_rows - np.arange(crop_height, dtype=np.int32)[:, None]
+    col_offset = near_cols - np.arange(crop_width, dtype=np.int32)
     row_offset *= row_offset
     col_offset *= col_offset
     row_offset += col_offset
+    np.minimum(row_offset, len(_IMPORTANCE) - 1, out=row_offset)
     # GT pixels have distance 0 and importance 2 - exp(0) = 1, as ``B(GT) = 1``; they are
     # zeroed here because E(GT) enters FPw not at all. ``take`` on flat indices is about 3x
     # faster than fancy indexing and picks the same values.
-    weight = _importance(mask.shape).take(row_offset.ravel())
+    weight = np.full(mask.shape, 2.0)
+    weight[full_box] = _IMPORTANCE.take(row_offset)
+    weight = weight.ravel()
     weight[mask.ravel()] = 0
     box = _grown_box(mask, KERNEL_RADIUS)
-    nearest = near_rows[box] * width
-    nearest += near_cols[box]
+    inner = tuple(slice(part.start - whole.start, part.stop - whole.start)
+                  for part, whole in zip(box, full_box, strict=True))
+    nearest = near_rows[inner] + np.int32(full_box[0].start)
+    nearest *= width
+    nearest += near_cols[inner]
+    nearest += full_box[1].start
     return Context(weight, int(np.count_nonzero(mask)), box, nearest, mask[box])
 
 
@@ -174,11 +195,16 @@ def _grown_box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
             slice(max(cols[0] - margin, 0), cols[-1] + margin + 1))
 
 
-@functools.lru_cache(maxsize=8)
-def _importance(shape: tuple[int, int]) -> np.ndarray:
-    """``2 - exp(ln(0.5) / 5 * d)`` for every squared distance ``d^2`` an image can have.
+def _importance_table(limit: int) -> np.ndarray:
+    """``2 - exp(ln(0.5) / 5 * d)`` for every squared distance ``d^2`` below ``limit``.
 
-    Same float operations as WFb.m / PySODMetrics on ``d = sqrt(d^2)``, computed once per size.
+    Same float operations as WFb.m / PySODMetrics on ``d = sqrt(d^2)``; from
+    ``SATURATION_DISTANCE ** 2`` on every value is 2.0, so larger squared distances are
+    clipped to the last entry.
     """
-    squared = np.arange(shape[0] ** 2 + shape[1] ** 2)
+    squared = np.arange(limit)
     return 2 - np.exp(np.log(0.5) / 5 * np.sqrt(squared))
+
+
+_IMPORTANCE = _importance_table(SATURATION_DISTANCE ** 2 + 1)
+assert _IMPORTANCE[-1] == 2.0  # so is every larger squared distance: exp only decreases
