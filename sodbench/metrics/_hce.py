@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from skimage.morphology import skeletonize
 
 from sodbench.errors import SodbenchError
 from sodbench.metrics.batch import Batch
@@ -143,6 +142,8 @@ def image_hce(pred: np.ndarray, gt: np.ndarray, *, relax: int = 5, epsilon: floa
     fn_relaxed = _geodesic(cv2, fn & eroded, not_pred, relax) & fn
     if fn.any():  # the skeleton counts only where it is FN: skeleton & ~TP = skeleton & FN
         if skeleton is None:  # of the box: the box holds the GT with a margin, or the border
+            from skimage.morphology import skeletonize  # a slow import: on first use
+
             skeleton_u8 = skeletonize(gt_u8.view(bool)).view(np.uint8)
         else:
             skeleton_u8 = np.zeros_like(gt_u8)

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
-from skimage.feature import canny
-from skimage.filters import threshold_otsu
 
 from sodbench.errors import SodbenchError
 from sodbench.metrics._overlap import minmax_levels, smd_adaptive_mask
@@ -69,6 +67,8 @@ def binarize_map(pred: np.ndarray, method: str = "adaptive") -> np.ndarray:
     if method == "half":
         return pred > 0.5
     if method == "otsu":
+        from skimage.filters import threshold_otsu  # a slow import: on first use
+
         return np.stack([image > threshold_otsu(image) for image in pred])
     return smd_adaptive_mask(minmax_levels(pred))
 
@@ -120,6 +120,8 @@ def edge_map(mask: np.ndarray, method: str = "inner8") -> np.ndarray:
         gx, gy = _sobel_pair(mask, "constant")
         return (gx != 0) | (gy != 0)
     if method == "canny":
+        from skimage.feature import canny  # a slow import: on first use
+
         return np.stack([canny(image.astype(np.float64), sigma=1.0) for image in mask])
     return _matlab_sobel(mask)
 

@@ -17,7 +17,6 @@ likewise HCE's GT skeleton, kept as the flat indices of its pixels (a thin set).
 from __future__ import annotations
 
 import numpy as np
-from skimage.morphology import skeletonize
 
 from sodbench.metrics import _wfmeasure, validate
 from sodbench.metrics.conventions import DEFAULT_CONVENTIONS, get_conventions
@@ -105,10 +104,13 @@ class GroundTruth:
         ``skimage.morphology.skeletonize`` of GT image ``index`` (HCE's skeleton, Zhang-Suen),
         made on first request (thread-safe as :meth:`contexts`).
 
+        >>> from skimage.morphology import skeletonize
         >>> mask = np.pad(np.ones((3, 5), bool), 1)
         >>> np.array_equal(GroundTruth(mask).skeleton(0), np.flatnonzero(skeletonize(mask)))
         True
         """
+        from skimage.morphology import skeletonize  # 0.5 s to import: only HCE needs it
+
         slot = self._slots[index]
         if slot.skeleton is _NOT_YET:
             slot.skeleton = np.flatnonzero(skeletonize(self.mask[index]))
