@@ -25,8 +25,8 @@ import numpy as np
 from sodbench.metrics.counts import Counts, counts_from_bins, curve_bins
 
 __all__ = [
-    "LEVEL_COUNT", "Tables", "adaptive_threshold", "binary_counts", "dot", "gather", "has_levels",
-    "histogram", "image_mean", "tables", "threshold_counts",
+    "BAND_PIXELS", "LEVEL_COUNT", "Tables", "adaptive_threshold", "binary_counts", "dot",
+    "gather", "has_levels", "histogram", "image_mean", "tables", "threshold_counts",
 ]
 
 #: Number of levels per integer dtype: the histogram width.
@@ -70,33 +70,44 @@ def tables(hist: np.ndarray, dtype: np.dtype) -> Tables:
     return Tables(np.broadcast_to(raw_row, normalised.shape), normalised)
 
 
+#: Pixels per band of the histogram pass: its key arrays (2 bytes a pixel, and bincount's
+#: 8-byte copy) stay this small whatever the image size. Counts are integers, so banding
+#: changes no bit.
+BAND_PIXELS = 1 << 20
+
+
 def histogram(levels: np.ndarray, mask: np.ndarray, split_rows: np.ndarray | None = None,
-              split_cols: np.ndarray | None = None) -> np.ndarray:
+              split_cols: np.ndarray | None = None, *,
+              band_pixels: int | None = None) -> np.ndarray:
     """Pixel counts per (image, quadrant, GT label, level): int64, (N, 4, 2, L).
 
     Quadrant 0..3 is S_region.m's LT, RT, LB, RB around the 1-based split point
     (``split_rows``, ``split_cols``): row < split is top, column < split is left. Without split
-    points the result is (N, 1, 2, L), enough for everything but the S-measure.
+    points the result is (N, 1, 2, L), enough for everything but the S-measure. Each image is
+    counted in bands of whole rows of about ``band_pixels`` pixels (default
+    :data:`BAND_PIXELS`; one row at least).
     """
     n, height, width = levels.shape
     n_levels = LEVEL_COUNT[levels.dtype]
-    if split_rows is None:
-        key = levels.astype(np.intp)
-        np.add(key, n_levels, out=key, where=mask)
-        key += (2 * n_levels * np.arange(n))[:, None, None]
-        return np.bincount(key.ravel(), minlength=2 * n_levels * n).reshape(n, 1, 2, n_levels)
-    out = np.empty((n, 4, 2, n_levels), np.int64)
+    quadrants = 1 if split_rows is None else 4
+    out = np.zeros((n, quadrants, 2, n_levels), np.int64)
     label = mask.view(np.uint8)
-    # per image with 16-bit keys (8 * 256 < 2**16): half the memory traffic of one int64 key
-    # array for the batch, and the same bincount work
+    rows = max(1, (BAND_PIXELS if band_pixels is None else band_pixels) // width)
+    # 16-bit keys (8 * 256 < 2**16): a quarter of the memory traffic of int64 keys
+    left = np.zeros(width, np.uint16)
     for index in range(n):
-        top = np.arange(height) >= split_rows[index]
-        left = np.arange(width) >= split_cols[index]
-        key = np.add(top.astype(np.uint16)[:, None] * (4 * n_levels),
-                     left.astype(np.uint16)[None, :] * (2 * n_levels))
-        key += levels[index]
-        key += label[index] * np.uint16(n_levels)
-        out[index] = np.bincount(key.ravel(), minlength=8 * n_levels).reshape(4, 2, n_levels)
+        if split_rows is not None:
+            left = (np.arange(width) >= split_cols[index]).astype(np.uint16) * (2 * n_levels)
+        for start in range(0, height, rows):
+            stop = min(start + rows, height)
+            key = label[index, start:stop] * np.uint16(n_levels)
+            key += levels[index, start:stop]
+            key += left
+            if split_rows is not None:
+                top = (np.arange(start, stop) >= split_rows[index]).astype(np.uint16)
+                key += (top * np.uint16(4 * n_levels))[:, None]
+            out[index] += np.bincount(key.ravel(), minlength=2 * quadrants * n_levels
+                                      ).reshape(quadrants, 2, n_levels)
     return out
 
 
