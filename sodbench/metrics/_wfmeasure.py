@@ -140,20 +140,6 @@ def context(mask: np.ndarray, *, crop: bool = True) -> Context | None:
     near_rows, near_cols = ndimage.distance_transform_edt(
         ~mask[full_box], return_distances=False, return_indices=True
     )
-    crop_height, crop_width = near_rows.shape
-    row_offset = near_rows - np.arange(crop_height, dtype=np.int32)[:, None]
-    col_offset = near_cols - np.arange(crop_width, dtype=np.int32)
-    row_offset *= row_offset
-    col_offset *= col_offset
-    row_offset += col_offset
-    np.minimum(row_offset, len(_IMPORTANCE) - 1, out=row_offset)
-    # GT pixels have distance 0 and importance 2 - exp(0) = 1, as ``B(GT) = 1``; they are
-    # zeroed here because E(GT) enters FPw not at all. ``take`` on flat indices is about 3x
-    # faster than fancy indexing and picks the same values.
-    weight = np.full(mask.shape, 2.0)
-    weight[full_box] = _IMPORTANCE.take(row_offset)
-    weight = weight.ravel()
-    weight[mask.ravel()] = 0
     box = _grown_box(mask, KERNEL_RADIUS)
     inner = tuple(slice(part.start - whole.start, part.stop - whole.start)
                   for part, whole in zip(box, full_box, strict=True))
@@ -161,6 +147,20 @@ def context(mask: np.ndarray, *, crop: bool = True) -> Context | None:
     nearest *= width
     nearest += near_cols[inner]
     nearest += full_box[1].start
+    # the squared distances, in place (no new image-sized array)
+    near_rows -= np.arange(near_rows.shape[0], dtype=np.int32)[:, None]
+    near_rows *= near_rows
+    near_cols -= np.arange(near_rows.shape[1], dtype=np.int32)
+    near_cols *= near_cols
+    near_rows += near_cols
+    # GT pixels have distance 0 and importance 2 - exp(0) = 1, as ``B(GT) = 1``; they are
+    # zeroed here because E(GT) enters FPw not at all. ``take`` is about 3x faster than fancy
+    # indexing and picks the same values; mode "clip" maps every squared distance beyond the
+    # table to its last entry, 2.0 (and skips the bounds check and int32 -> intp copy).
+    weight = np.full(mask.shape, 2.0)
+    np.take(_IMPORTANCE, near_rows, mode="clip", out=weight[full_box])
+    weight = weight.ravel()
+    weight[mask.ravel()] = 0
     return Context(weight, int(np.count_nonzero(mask)), box, nearest, mask[box])
 
 
@@ -175,10 +175,11 @@ def score(pred: np.ndarray, ctx: Context, *, beta2: float = 1.0) -> float:
     """
     flat = pred.ravel()
     fp = float(np.einsum("i,i->", flat, ctx.weight))  # not BLAS: its threads spin
-    spread = flat.take(ctx.nearest)
+    spread = flat.take(ctx.nearest, mode="clip")  # indices in range: no checked copy
     np.subtract(1, spread, out=spread)
     blurred = ndimage.correlate1d(spread, _KERNEL, axis=0, mode="constant")
-    blurred = ndimage.correlate1d(blurred, _KERNEL, axis=1, mode="constant")
+    ndimage.correlate1d(blurred, _KERNEL, axis=1, output=spread, mode="constant")
+    blurred = spread  # the second pass wrote over the spread errors, no longer needed
     fg_error_map = 1 - pred[ctx.box][ctx.inside]
     fg_error = np.minimum(blurred[ctx.inside], fg_error_map).sum()
     tp = ctx.fg - fg_error
