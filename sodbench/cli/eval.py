@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from sodbench.cli.flags import flags_named
+from sodbench.cli.flags import flag_words, flags_named
 from sodbench.errors import SodbenchError
 from sodbench.folders.inputs import name_problem
 
@@ -17,10 +17,11 @@ __all__ = ["command", "parse_pred"]
 
 _CONFIGURABLE = ("conventions", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
                  "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix",
-                 "allow_emptied_gt", "skip_empty_gt")
+                 "allow_emptied_gt", "skip_empty_gt", "max_memory")
 # The library's errors name its arguments; a command-line user sets them with these flags.
 _FLAGS = {"allow_emptied_gt": "--allow-emptied-gt", "dataset": "--dataset", "jobs": "--jobs",
-          "skip_empty_gt": "--skip-empty-gt", "images": "--images"}
+          "skip_empty_gt": "--skip-empty-gt", "images": "--images",
+          "max_memory": "--max-memory"}
 
 
 def _phrases() -> dict[str, str]:
@@ -160,6 +161,9 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
               help="Comma-separated metric keys and groups (default, pysodmetrics, defect, "
                    "dis, all), any case [default: the default group].")
 @click.option("--jobs", type=int, help="Worker processes [default: all cores; 1: no pool].")
+@click.option("--max-memory", metavar="SIZE",
+              help="Cap on peak memory, e.g. 8G: fewer jobs run when large images need it "
+                   "[default: 3/4 of the machine's memory].")
 @click.option("--json", "json", type=click.Path(), help="Write the results JSON here.")
 @click.option("--per-image", "per_image", type=click.Path(),
               help="Write per-image scores as CSV here.")
@@ -221,7 +225,9 @@ def _evaluate(ctx: click.Context, params: dict) -> None:
     quiet = settings["quiet"]
     progress = not quiet and sys.stderr.isatty()
 
-    results = run(tasks, options, jobs=settings["jobs"], cache_dir=cache_dir, progress=progress)
+    results = run(tasks, options, jobs=settings["jobs"], max_memory=settings["max_memory"],
+                  cache_dir=cache_dir, progress=progress,
+                  report=lambda text: click.echo(f"note: {flag_words(text, _FLAGS)}", err=True))
     resumed = sum(result.from_cache for result in results)
     chunks = sum(result.resumed_chunks for result in results)
     if params["resume"]:

@@ -58,6 +58,7 @@ from sodbench.folders.layouts import (
     method_folders,
     path_text,
 )
+from sodbench.folders.memory import parse_size
 from sodbench.folders.pairing import ON_MISSING
 from sodbench.folders.tasks import Task
 from sodbench.metrics.conventions import CONVENTIONS
@@ -74,7 +75,7 @@ OPTION_TYPES = {
     "conventions": str, "profile": str, "metrics": (list, str), "jobs": int, "json": str,
     "per_image": str, "curves": str, "on_missing": str, "cache": bool, "cache_dir": str,
     "quiet": bool, "gt_prefix": str, "gt_suffix": str, "pred_prefix": str, "pred_suffix": str,
-    "allow_emptied_gt": bool, "skip_empty_gt": bool,
+    "allow_emptied_gt": bool, "skip_empty_gt": bool, "max_memory": (str, int),
 }
 PATH_OPTIONS = ("json", "per_image", "curves", "cache_dir")
 DATASET_KEYS = {"name", "layout", "root", "gt", "images", "pred", "pred_root", "methods"}
@@ -156,6 +157,11 @@ def _options(table, base: Path, where: ConfigPlace) -> dict:
                 raise where.error(key, str(error)) from None
         if key == "jobs" and value < 1:
             raise where.error(key, f"{value}: must be at least 1")
+        if key == "max_memory":
+            try:
+                parse_size(value)
+            except SodbenchError as error:
+                raise where.error(key, str(error).partition(": ")[2]) from None
         if key == "on_missing" and value not in ON_MISSING:
             raise where.error(key, f"{value!r}: choose one of {', '.join(ON_MISSING)}")
         if key in ("conventions", "profile") and value not in CONVENTIONS:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.cache import ResultCache, cache_key
 from sodbench.folders.entries import EntryResult, finish, provenance
 from sodbench.folders.images import RESIZE_POLICY, map_pixels
+from sodbench.folders.memory import default_max_memory, fit_jobs, parse_size, size_text
 from sodbench.folders.needs import check_images
 from sodbench.folders.outputs import check_folder
 from sodbench.folders.pairing import Pairing, attach_images, image_folder, list_maps, pair_folders
@@ -51,6 +52,7 @@ from sodbench.folders.scoring import (
 )
 from sodbench.folders.tasks import Options, Task, check_tasks, default_dataset_name
 from sodbench.metrics.extras import reads_images, require_extra
+from sodbench.workers import worker_count
 
 __all__ = ["EntryResult", "Options", "Task", "document", "evaluate", "run"]
 
@@ -157,8 +159,10 @@ def run(
     executor: Executor | None = None,
     chunk_size: int = CHUNK_SIZE,
     unit_pixels: int = UNIT_PIXELS,
+    max_memory: int | str | None = None,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
+    report: Callable[[str], None] | None = None,
 ) -> list[EntryResult]:
     """Evaluate every task; results come back in task order.
 
@@ -181,10 +185,16 @@ def run(
         Pixels per unit of work when a chunk's images are all large (0.5 Mpx or more): such
         a chunk is cut into pieces of at most this many pixels (one image at least) that run
         on different workers. The numbers do not depend on it.
+    max_memory : int or str, optional
+        Cap on the peak memory of the worker processes (bytes, or a size such as ``"8G"``):
+        the job count is lowered until the rule of :mod:`sodbench.folders.memory` fits it
+        (default: three quarters of the machine's memory). Not applied to an ``executor``.
     cache_dir : path-like, optional
         Result cache folder (see :mod:`sodbench.folders.cache`); None disables caching.
     progress : bool
         Show a tqdm bar on stderr (images done / images to evaluate).
+    report : callable, optional
+        Called with a one-line notice when fewer jobs run than asked (memory cap).
     """
     options = Options() if options is None else options
     new_evaluator(options)  # unknown conventions or metric keys: refused before any reading
@@ -193,6 +203,7 @@ def run(
     check_workers(jobs, executor)
     check_chunk_size(chunk_size)
     check_chunk_size(unit_pixels, "unit_pixels")
+    limit = default_max_memory() if max_memory is None else parse_size(max_memory)
     cache = ResultCache(check_folder(cache_dir, "cache_dir")) if cache_dir is not None else None
     pairings = _pairings(tasks, options)
     check_tasks(tasks)
@@ -203,9 +214,25 @@ def run(
     pixels = {path: map_pixels(path) for path in gt_files}
     units = plan(pending, folders, chunk_size=chunk_size, done=entries.done, pixels=pixels,
                  unit_pixels=unit_pixels)
+    if executor is None and units:
+        jobs = _fitting_jobs(jobs, units, pixels, limit, report)
     run_units(units, functools.partial(score_unit, options=options), entries.unit_done,
               executor=executor, jobs=jobs, progress=progress)
     return [entries.results[index] for index in range(len(tasks))]
+
+
+def _fitting_jobs(jobs, units: list[WorkUnit], pixels: Mapping[Path, int | None],
+                  limit: int, report: Callable[[str], None] | None) -> int:
+    """The job count within the memory cap, for the largest GT image to score."""
+    wanted = min(worker_count(jobs, name="jobs"), sum(unit.size for unit in units))
+    files = [pair[1] for unit in units for pairs in unit.pairs for pair in pairs]
+    largest_file = max(files, key=lambda path: pixels.get(path) or 0)
+    largest = pixels.get(largest_file) or 0
+    fitting = fit_jobs(wanted, largest, largest_file, limit)
+    if fitting < wanted and report is not None:
+        report(f"{fitting} of {wanted} jobs run: with GT images of up to {largest:,} pixels "
+               f"({largest_file.name}), more would pass max_memory={size_text(limit)}")
+    return fitting
 
 
 def document(entries: list[EntryResult], options: Options) -> dict:
@@ -225,6 +252,7 @@ def evaluate(
     executor: Executor | None = None,
     chunk_size: int = CHUNK_SIZE,
     unit_pixels: int = UNIT_PIXELS,
+    max_memory: int | str | None = None,
     on_missing: str = "error",
     gt_prefix: str = "",
     gt_suffix: str = "",
@@ -257,6 +285,8 @@ def evaluate(
         GT names per chunk (the unit of work, and of the curve sums).
     unit_pixels : int
         Pixels per unit of work for chunks of large images (see :func:`run`).
+    max_memory : int or str, optional
+        Cap on peak memory (bytes or ``"8G"``); fewer jobs run when needed (see :func:`run`).
     on_missing : {"error", "skip"}
         Whether a GT without prediction, a duplicate name or an unreadable prediction stops
         the run or is left out (and noted).
@@ -298,5 +328,6 @@ def evaluate(
     tasks = [Task(name, method, gt_dir, Path(path), images_dir)
              for method, path in preds.items()]
     results = run(tasks, options, jobs=jobs, executor=executor, chunk_size=chunk_size,
-                  unit_pixels=unit_pixels, cache_dir=cache_dir, progress=progress)
+                  unit_pixels=unit_pixels, max_memory=max_memory, cache_dir=cache_dir,
+                  progress=progress)
     return document(results, options)
