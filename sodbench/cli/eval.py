@@ -201,6 +201,7 @@ def _evaluate(ctx: click.Context, params: dict) -> None:
     from sodbench.folders import cache as cache_module
     from sodbench.folders import exports as eval_output
     from sodbench.folders.evaluation import document, run
+    from sodbench.folders.memory import keep_freed_memory
     from sodbench.folders.results import dump_results
     from sodbench.folders.tasks import Options
 
@@ -224,6 +225,7 @@ def _evaluate(ctx: click.Context, params: dict) -> None:
         cache_dir = plan.add_output_folder(cache_dir, option)
     quiet = settings["quiet"]
     progress = not quiet and sys.stderr.isatty()
+    keep_freed_memory()  # this process scores the images itself with --jobs 1
 
     results = run(tasks, options, jobs=settings["jobs"], max_memory=settings["max_memory"],
                   cache_dir=cache_dir, progress=progress,

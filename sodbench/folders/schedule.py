@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluator import SINGLE_IMAGE_PIXELS
+from sodbench.folders.memory import keep_freed_memory
 from sodbench.folders.pairing import Pairing
 from sodbench.workers import check_executor, worker_count
 
@@ -159,7 +160,7 @@ def _cuts(members: Mapping[int, list], position: Mapping[str, int],
 
 def process_executor(workers: int) -> ProcessPoolExecutor:
     """Worker processes that leave Ctrl-C to the parent (which keeps finished work)."""
-    return ProcessPoolExecutor(workers, initializer=_ignore_interrupts)
+    return ProcessPoolExecutor(workers, initializer=_start_worker)
 
 
 def run_units(units: Sequence[WorkUnit], work: Callable[[WorkUnit], Any],
@@ -235,7 +236,8 @@ def _closing(executor: Executor) -> Iterator[Executor]:
     executor.shutdown()
 
 
-def _ignore_interrupts() -> None:
+def _start_worker() -> None:
+    keep_freed_memory()  # large images: reuse freed arrays instead of page-faulting anew
     # Ctrl-C reaches the whole process group; the parent alone handles it (keeps finished
     # entries, stops the workers), so workers do not print one traceback each.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
