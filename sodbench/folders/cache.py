@@ -23,12 +23,15 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sodbench import __version__
 from sodbench.folders.outputs import atomic_write
+
+if TYPE_CHECKING:  # pandas takes 0.4 s to import: only where a table is made
+    import pandas as pd
 
 __all__ = ["CACHE_FORMAT", "DEFAULT_NAME", "ENV_VAR", "PARTIAL_FORMAT", "ResultCache",
            "cache_key", "default_cache_dir"]
@@ -146,6 +149,8 @@ class ResultCache:
         entry, table = stored.get("entry"), stored.get("per_image")
         if not _entry_ok(entry, dataset, method) or not _table_ok(table):
             return None  # damaged: computed again, and stored over it
+        import pandas as pd
+
         frame = pd.DataFrame(table["rows"], columns=table["columns"])
         return _from_jsonable(entry), frame
 

@@ -13,9 +13,9 @@ import platform
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from PIL import __version__ as pillow_version
 
 from sodbench import __version__
@@ -27,6 +27,9 @@ from sodbench.folders.reading import Note, NoteKind, count, describe
 from sodbench.folders.scoring import Scored, new_evaluator
 from sodbench.folders.tasks import Options, Task
 from sodbench.metrics.extras import reads_images
+
+if TYPE_CHECKING:  # pandas takes 0.4 s to import: only where a table is made
+    import pandas as pd
 
 __all__ = ["THRESHOLDS", "EntryResult", "entry", "finish", "provenance"]
 
