@@ -134,3 +134,11 @@ def test_results_do_not_depend_on_the_cap(sets):
                                 jobs=2)
     assert json.dumps(small["entries"][0]["metrics"]) == json.dumps(
         large["entries"][0]["metrics"])
+
+
+def test_eval_processes_keep_freed_memory_for_the_next_image():
+    """glibc here: the thresholds are set (a child process, so this test's own stays as is)."""
+    code = ("from sodbench.folders.memory import keep_freed_memory; "
+            "print(keep_freed_memory())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == ("True" if sys.platform.startswith("linux") else "False")

@@ -133,3 +133,12 @@ def test_every_executor_gives_the_same_numbers(tmp_path):
     with process_executor(2) as processes:
         assert entries(executor=processes) == reference
     assert entries(jobs=2) == reference
+
+
+def test_spare_cores_become_threads_when_units_are_fewer_than_jobs():
+    seen = []
+    run_units(_units(1), lambda unit: unit.threads, lambda unit, result: seen.append(result),
+              jobs=3)
+    run_units(_units(2), lambda unit: unit.threads, lambda unit, result: seen.append(result),
+              executor=InProcess())  # a given executor: its workers are not counted here
+    assert seen == [3, 1, 1]
