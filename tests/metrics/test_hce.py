@@ -174,18 +174,22 @@ def test_matches_pysodmetrics_on_sd900(sd900, method):
 def test_the_gt_skeleton_is_made_once_for_every_method(hce_pairs, monkeypatch):
     """Scored against a prepared GroundTruth, HCE takes the GT skeleton from it (made at most
     once per GT image for all methods) and gives PySODMetrics' numbers."""
-    from sodbench.metrics import groundtruth
+    import skimage.morphology  # GroundTruth imports skeletonize from it on first use
 
-    made = []
-    original = groundtruth.skeletonize
-    monkeypatch.setattr(groundtruth, "skeletonize", lambda mask: made.append(1) or original(mask))
+    made, counting = [], [False]  # counted while sodbench scores, not the reference
+    original = skimage.morphology.skeletonize
+    monkeypatch.setattr(skimage.morphology, "skeletonize",
+                        lambda mask: (counting[0] and made.append(1)) or original(mask))
     picked = [pair for pair in hce_pairs if pair[1].shape == (64, 48)][:6]
     preds = np.stack([pred for _, pred, _, _ in picked])
     ground = Evaluator(metrics=["HCE"]).prepare(np.stack([gt for _, _, gt, _ in picked]),
                                                 batch=True)
     for method in (preds, 255 - preds, preds // 2):  # three methods on one GT batch
         evaluator = Evaluator(metrics=["HCE"], threads=1)
+        counting[0] = True
         evaluator.update(method, ground, batch=True)
+        scores = evaluator.per_image()["HCE"]
+        counting[0] = False
         expected = [psm_hce(pred, gt) for pred, (_, _, gt, _) in zip(method, picked, strict=True)]
-        np.testing.assert_array_equal(evaluator.per_image()["HCE"], expected)
+        np.testing.assert_array_equal(scores, expected)
     assert 0 < len(made) <= len(picked)
