@@ -15,6 +15,7 @@ from PIL import Image
 from sodbench.errors import SodbenchError
 from sodbench.folders import evaluation
 from sodbench.folders.memory import (
+    PIXEL_BYTES,
     PROCESS_BYTES,
     fit_jobs,
     parse_size,
@@ -106,8 +107,8 @@ def test_a_cap_for_one_job_runs_one_job_with_a_note(sets):
 
 
 def test_the_rule_and_the_fit():
-    assert peak_bytes(1000, 1) == PROCESS_BYTES + 64 * 1000
-    assert peak_bytes(1000, 3) == 4 * PROCESS_BYTES + 3 * 64 * 1000
+    assert peak_bytes(1000, 1) == PROCESS_BYTES + PIXEL_BYTES * 1000
+    assert peak_bytes(1000, 3) == 4 * PROCESS_BYTES + 3 * PIXEL_BYTES * 1000
     assert fit_jobs(4, 10 ** 6, "x.png", peak_bytes(10 ** 6, 2)) == 2
     assert fit_jobs(4, 10 ** 6, "x.png", 1 << 40) == 4
     with pytest.raises(SodbenchError, match=r"^x.png: scoring this 1,000,000-pixel GT image"):
@@ -142,3 +143,24 @@ def test_eval_processes_keep_freed_memory_for_the_next_image():
             "print(keep_freed_memory())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == ("True" if sys.platform.startswith("linux") else "False")
+
+
+def test_the_rule_holds_for_16_bit_maps_and_every_metric(tmp_path):
+    """The heaviest case measured: 16-bit predictions (the per-pixel backend) and every key
+    but CCM (size-invariant, HCE, CM, MSIoU, PFOM, ...)."""
+    from sodbench.metrics.keys import expand
+
+    root = _images(tmp_path / "sixteen", 2, seed=4)
+    for path in (root / "pred").iterdir():
+        levels = np.asarray(Image.open(path)).astype(np.uint16) * 257
+        Image.fromarray(levels).save(path)
+    keys = ",".join(key for key in expand(["all"]) if key != "CCM")
+    command = [sys.executable, "-m", "sodbench.cli", "eval", "--gt", str(root / "GT"),
+               "--pred", f"A={root / 'pred'}", "--metrics", keys, "--no-cache", "--quiet",
+               "--json", str(tmp_path / "r.json"), "--jobs", "1"]
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True,
+                          text=True, timeout=600)
+    code, peak = (int(value) for value in done.stdout.split())
+    assert code == 0, done.stderr
+    assert peak <= peak_bytes(SIDE * SIDE, 1), (size_text(peak),
+                                                size_text(peak_bytes(SIDE * SIDE, 1)))
