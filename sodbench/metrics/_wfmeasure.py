@@ -156,7 +156,7 @@ def context(mask: np.ndarray, *, crop: bool = True) -> Context | None:
     # GT pixels have distance 0 and importance 2 - exp(0) = 1, as ``B(GT) = 1``; they are
     # zeroed here because E(GT) enters FPw not at all. ``take`` is about 3x faster than fancy
     # indexing and picks the same values; mode "clip" maps every squared distance beyond the
-    # table to its last entry, 2.0 (and skips the bounds check and int32 -> intp copy).
+    # table to its last entry, 2.0.
     weight = np.full(mask.shape, 2.0)
     np.take(_IMPORTANCE, near_rows, mode="clip", out=weight[full_box])
     weight = weight.ravel()
@@ -175,7 +175,9 @@ def score(pred: np.ndarray, ctx: Context, *, beta2: float = 1.0) -> float:
     """
     flat = pred.ravel()
     fp = float(np.einsum("i,i->", flat, ctx.weight))  # not BLAS: its threads spin
-    spread = flat.take(ctx.nearest, mode="clip")  # indices in range: no checked copy
+    # the indices are in range, so "wrap" picks the same values as the default "raise",
+    # without its bounds pass over int32 indices (4096^2: 0.33 s -> 0.09 s)
+    spread = flat.take(ctx.nearest, mode="wrap")
     np.subtract(1, spread, out=spread)
     blurred = ndimage.correlate1d(spread, _KERNEL, axis=0, mode="constant")
     ndimage.correlate1d(blurred, _KERNEL, axis=1, output=spread, mode="constant")
