@@ -32,8 +32,8 @@ __all__ = ["PIXEL_BYTES", "PROCESS_BYTES", "default_max_memory", "fit_jobs", "ke
 #: One Python process with sodbench's libraries loaded (resident, measured about 95 MiB).
 PROCESS_BYTES = 160 << 20
 #: Bytes per pixel of one image being scored, for every metric set and map dtype: measured
-#: 38-56 for uint8 maps with the usual keys (2048^2 to 6000 x 4000), 104 for 16-bit maps
-#: with every key but CCM (2048^2).
+#: about 40-46 for uint8 maps with the usual keys (the --jobs 1 peaks of
+#: benchmarks/highres_speed.py), 104 for 16-bit maps with every key but CCM (docs/eval.md).
 PIXEL_BYTES = 128
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -43,8 +43,8 @@ def keep_freed_memory() -> bool:
     """Let this process's allocator keep and reuse freed large blocks (glibc only).
 
     By default glibc maps every block of 32 MiB or more afresh and unmaps it when freed, so
-    each large image's arrays page-fault anew: on the 4096 x 4096 benchmark that was a fifth
-    of ``eval``'s CPU time (system time), 15% of its wall time. Raising the mmap and trim
+    each large image's arrays page-fault anew (system time of ``eval --jobs 1`` on the
+    benchmark's 4096 x 4096 set: 7.6 s before, 2.6 s after; docs/eval.md). Raising the mmap and trim
     thresholds makes those blocks come from the heap and stay there for the next image. The
     peak stays what :func:`peak_bytes` says (the same arrays are live at once); the process
     simply does not hand the memory back before it ends. Called by ``sodbench eval`` and its

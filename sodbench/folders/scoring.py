@@ -37,6 +37,7 @@ from sodbench.folders.reading import (
     read_rgb_image,
 )
 from sodbench.folders.tasks import Options
+from sodbench.metrics.conventions import get_conventions
 
 __all__ = ["Piece", "Scored", "from_payload", "join", "new_evaluator", "score_chunk",
            "score_piece", "score_unit", "to_payload"]
@@ -124,7 +125,7 @@ def _walk(task_pairs: Sequence[Sequence[Pair]], options: Options, methods: list[
     for index, pairs in enumerate(task_pairs):
         for pair in pairs:
             by_gt.setdefault(pair[1], []).append((index, pair))
-    conventions = new_evaluator(options).conventions
+    conventions = get_conventions(options.conventions)
     for gt_path in sorted(by_gt, key=lambda path: natural_key(by_gt[path][0][1][0])):
         gt_map = read_gt(gt_path, conventions, on_missing=options.on_missing,
                          allow_emptied_gt=options.allow_emptied_gt,
