@@ -116,6 +116,12 @@ class Evaluator:
     def n_images(self) -> int:
         return len(self._names)
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names of the pairs added so far, in order (the ``name`` column of
+        :meth:`per_image`, without making the table)."""
+        return tuple(self._names)
+
     def prepare(self, gt, *, batch: bool = False) -> GroundTruth:
         """``gt`` binarised, with its wF distance transforms made once for many ``update`` calls
         (several methods scored on one dataset); see :mod:`sodbench.metrics.groundtruth`."""

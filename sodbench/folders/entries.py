@@ -41,10 +41,19 @@ class EntryResult:
     """The results entry of one (dataset, method) and its per-image table."""
 
     entry: dict
-    per_image: pd.DataFrame
+    table: pd.DataFrame | Evaluator
+    """The per-image table, or the Evaluator it is made from when first read (pandas takes
+    0.4 s to import, and a run that writes no table and keeps no cache needs none)."""
     from_cache: bool = False
     resumed_chunks: int = 0
     """Chunks of this entry taken from an interrupted run's cache instead of recomputed."""
+
+    @property
+    def per_image(self) -> pd.DataFrame:
+        """One row per scored pair: ``name``, then the per-image scores."""
+        if isinstance(self.table, Evaluator):
+            self.table = self.table.per_image()
+        return self.table
 
 
 def entry(task: Task, pairing: Pairing, evaluator: Evaluator, notes: list[Note],
@@ -60,7 +69,7 @@ def entry(task: Task, pairing: Pairing, evaluator: Evaluator, notes: list[Note],
     n_gt = pairing.n_gt - empty
     # Which images were scored, not only how many: `check` and `table` refuse to compare
     # entries scored on different image sets. Sorted, so chunk order and resumes do not matter.
-    scored = sorted(str(name) for name in evaluator.per_image()["name"])
+    scored = sorted(str(name) for name in evaluator.names)
     images_sha256 = hashlib.sha256("\n".join(scored).encode("utf-8")).hexdigest()
     return {
         "dataset": task.dataset,
@@ -105,7 +114,7 @@ def finish(task: Task, pairing: Pairing, chunks: Iterable[Scored],
         why = f" ({empty} empty GT masks were left out by skip_empty_gt=True)" if empty else ""
         raise SodbenchError(f"{prediction_folder(task.method, task.pred_dir)}: no pair of a "
                             f"readable prediction and a readable GT map{why}")
-    return EntryResult(entry(task, pairing, evaluator, notes, options), evaluator.per_image())
+    return EntryResult(entry(task, pairing, evaluator, notes, options), evaluator)
 
 
 def provenance(options: Options) -> dict:

@@ -118,3 +118,24 @@ def test_notes_are_typed_and_keep_their_order_through_the_cache():
     assert describe(notes_from_record(record)) == describe(notes)
     assert notes_from_record({"resized": 5}) is None
     assert notes_from_record({"odd": ["a.png"]}) is None
+
+
+def test_a_run_without_tables_does_not_import_pandas(sample, tmp_path):
+    # pandas takes 0.4 s to import: a run that writes no per-image table and keeps no cache
+    # (a CI check, a benchmark) must not pay it; the table is made when first read
+    import subprocess
+    import sys
+
+    code = ("import sys; from sodbench import evaluate; "
+            f"document = evaluate({str(sample / 'GT')!r}, "
+            f"{{'GoodNet': {str(sample / 'pred' / 'GoodNet')!r}}}, jobs=1); "
+            "assert document['entries'][0]['metrics']['MAE'] > 0; "
+            "print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
+    from sodbench.folders.evaluation import Task, run
+
+    [result] = run([Task("s", "GoodNet", sample / "GT", sample / "pred" / "GoodNet")], jobs=1)
+    assert len(result.per_image) == result.entry["counts"]["n_evaluated"]
+    assert result.per_image is result.per_image  # made once
