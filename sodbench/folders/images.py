@@ -124,6 +124,10 @@ def map_pixels(path: str | os.PathLike) -> int | None:
 
 
 def _reason(error: BaseException) -> str:
+    if isinstance(error, Image.UnidentifiedImageError):
+        # Pillow's text names the open file object ("<_io.BufferedReader name=3>"): its
+        # descriptor number differs from run to run and says nothing the path does not
+        return "UnidentifiedImageError: not an image format Pillow can read"
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 

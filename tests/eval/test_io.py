@@ -85,6 +85,10 @@ def test_corrupt_and_wrong_shape(tmp_path):
     (tmp_path / "x.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     with pytest.raises(SodbenchError, match=r"x.png: cannot read image"):
         read_map(tmp_path / "x.png")
+    (tmp_path / "t.jpg").write_bytes(b"not an image")  # the same words in every run
+    with pytest.raises(SodbenchError, match=r"t.jpg: cannot read image \(UnidentifiedImageError: "
+                       r"not an image format Pillow can read\)$"):
+        read_map(tmp_path / "t.jpg")
     np.save(tmp_path / "v.npy", np.zeros(5))
     with pytest.raises(SodbenchError, match=r"v.npy: expected a 2-D numeric map"):
         read_map(tmp_path / "v.npy")
