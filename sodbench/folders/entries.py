@@ -47,6 +47,8 @@ class EntryResult:
     from_cache: bool = False
     resumed_chunks: int = 0
     """Chunks of this entry taken from an interrupted run's cache instead of recomputed."""
+    execution: dict | None = None
+    """Where this run scored it: ``{"scheduler", "workers"}`` (None: from the cache)."""
 
     @property
     def per_image(self) -> pd.DataFrame:

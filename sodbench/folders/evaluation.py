@@ -97,7 +97,7 @@ class _Entries:
         self.keys: dict[int, str] = {}
         self.needed: dict[int, list[int]] = {}
         self.done: dict[int, dict[int, Scored]] = {}
-        self.pieces: dict[tuple[int, int], list[Piece]] = {}
+        self.pieces: dict[tuple[int, int], dict[int, Piece]] = {}
         for index, (task, pairing) in enumerate(zip(tasks, pairings, strict=True)):
             files = [path for pair in pairing.pairs for path in pair[1:]]
             key = cache_key(files, _cache_settings(options, task, chunk_size))
@@ -122,15 +122,16 @@ class _Entries:
         return {index: self.pairings[index] for index in self.keys if index not in self.results}
 
     def unit_done(self, unit: WorkUnit, outcomes: list[Scored] | list[Piece]) -> None:
-        """Keep each method's chunk (joined from its pieces when the chunk was cut); finish
-        (and cache) the entries it completes."""
+        """Keep each method's chunk (joined from its pieces, in piece order, when the chunk
+        was cut); finish (and cache) the entries it completes. Units come in any order."""
         for index, scored in zip(unit.tasks, outcomes, strict=True):
             if unit.pieces > 1:
-                pieces = self.pieces.setdefault((index, unit.chunk), [])
-                pieces.append(scored)
+                pieces = self.pieces.setdefault((index, unit.chunk), {})
+                pieces[unit.piece] = scored
                 if len(pieces) < unit.pieces:
                     continue
-                scored = join(self.pieces.pop((index, unit.chunk)), self.options)
+                del self.pieces[(index, unit.chunk)]
+                scored = join([pieces[piece] for piece in sorted(pieces)], self.options)
             self.done.setdefault(index, {})[unit.chunk] = scored
             if set(self.done[index]) >= set(self.needed[index]):
                 self._finish(index)
@@ -216,8 +217,10 @@ def run(
                  unit_pixels=unit_pixels)
     if executor is None and units:
         jobs = _fitting_jobs(jobs, units, pixels, limit, report)
-    run_units(units, functools.partial(score_unit, options=options), entries.unit_done,
-              executor=executor, jobs=jobs, progress=progress)
+    execution = run_units(units, functools.partial(score_unit, options=options),
+                          entries.unit_done, executor=executor, jobs=jobs, progress=progress)
+    for index in pending:
+        entries.results[index].execution = execution
     return [entries.results[index] for index in range(len(tasks))]
 
 
@@ -236,9 +239,16 @@ def _fitting_jobs(jobs, units: list[WorkUnit], pixels: Mapping[Path, int | None]
 
 
 def document(entries: list[EntryResult], options: Options) -> dict:
-    """The results document (see :mod:`sodbench.folders.results`) of finished entries."""
-    return stamp({"provenance": provenance(options),
-                  "entries": [result.entry for result in entries]})
+    """The results document (see :mod:`sodbench.folders.results`) of finished entries.
+
+    Its provenance says where the entries computed by this run ran (``execution``:
+    ``{"scheduler", "workers"}``; none when every entry came from the cache).
+    """
+    record = provenance(options)
+    ran = [result.execution for result in entries if result.execution is not None]
+    if ran:
+        record["execution"] = ran[0]
+    return stamp({"provenance": record, "entries": [result.entry for result in entries]})
 
 
 def evaluate(

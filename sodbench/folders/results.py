@@ -5,7 +5,8 @@ One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
     {
       "format": "sodbench.results", "schema": 1,
       "provenance": {"sodbench_version": ..., "conventions": ..., "created": ISO-8601,
-                     "options": {...}, "resize_policy": ..., "python": ..., "numpy": ...},
+                     "options": {...}, "resize_policy": ..., "python": ..., "numpy": ...,
+                     "execution": {"scheduler": "processes", "workers": 2}},
       "entries": [
         {"dataset": "SD-Saliency-900", "method": "MCITF",
          "conventions": "pysodmetrics",

@@ -9,10 +9,11 @@ every worker; the pieces of a chunk are joined in order into the chunk's result
 (:func:`sodbench.folders.scoring.join`), bit for bit the result of the chunk scored whole.
 
 :func:`run_units` runs the units on a :class:`concurrent.futures.Executor` (worker processes
-by default, or any executor given: threads, a cluster's) and hands each result to the caller
-in plan order, whatever order the units finish in. Because chunks depend only on the GT folder
-and results come in plan order, the numbers are bit-identical for every executor, worker
-count, unit size and set of methods run beside.
+by default, or any executor given: threads, a Dask cluster's) and hands each result to the
+caller as it finishes, in whatever order the units finish. The caller merges them by chunk and
+piece index, never by arrival; because chunks depend only on the GT folder, the numbers are
+bit-identical for every executor, worker count, unit size, arrival order and set of methods
+run beside.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -165,8 +166,8 @@ def process_executor(workers: int) -> ProcessPoolExecutor:
 
 def run_units(units: Sequence[WorkUnit], work: Callable[[WorkUnit], Any],
               on_result: Callable[[WorkUnit, Any], None], *, executor: Executor | None = None,
-              jobs: int | None = None, progress: bool = False) -> None:
-    """Run ``work(unit)`` for every unit; call ``on_result(unit, result)`` in plan order.
+              jobs: int | None = None, progress: bool = False) -> dict:
+    """Run ``work(unit)`` for every unit; call ``on_result(unit, result)`` as each finishes.
 
     Parameters
     ----------
@@ -175,8 +176,9 @@ def run_units(units: Sequence[WorkUnit], work: Callable[[WorkUnit], Any],
     work : callable
         Takes a unit, returns its result; picklable for a process executor.
     on_result : callable
-        Called in this process as each result is ready, in the order of ``units`` (a result
-        that comes early waits for those before it).
+        Called in this process with each result as soon as it is ready (units that finish
+        together: in plan order). Results may come in any order; the caller merges them by
+        chunk (and piece) index, so the numbers do not depend on it.
     executor : concurrent.futures.Executor, optional
         Where the units run; it is left open. By default, ``jobs`` worker processes
         (:func:`process_executor`), closed at the end.
@@ -185,7 +187,14 @@ def run_units(units: Sequence[WorkUnit], work: Callable[[WorkUnit], Any],
         or a single unit, the units run in this process. With fewer units than ``jobs``,
         each unit's Evaluators get the spare cores as threads (``WorkUnit.threads``).
     progress : bool
-        Show a bar of pairs scored on stderr.
+        Show a bar of pairs scored on stderr, moved as units finish.
+
+    Returns
+    -------
+    dict
+        Where the units ran, as the results' provenance records it: ``{"scheduler",
+        "workers"}`` (``"this process"``, ``"processes"``, or what a given executor's
+        ``execution`` attribute says; else its class name, workers None).
 
     Notes
     -----
@@ -197,22 +206,43 @@ def run_units(units: Sequence[WorkUnit], work: Callable[[WorkUnit], Any],
     threads = max(1, requested // max(1, len(units)))
     units = [unit._replace(threads=threads) for unit in units]
     total = sum(unit.size for unit in units)
+    execution = _execution(executor, workers)
     with tqdm(total=total, unit="img", disable=not progress or total == 0,
               file=sys.stderr, desc="eval") as bar, contextlib.ExitStack() as stack:
         if workers > 1:
             executor = stack.enter_context(_closing(process_executor(workers)))
         results: Iterator = (
-            map(work, units) if executor is None else _in_order(executor, work, units, stack))
-        for unit, result in zip(units, results, strict=True):
+            zip(units, map(work, units), strict=True) if executor is None
+            else _as_finished(executor, work, units, stack))
+        for unit, result in results:
             bar.update(unit.size)
             on_result(unit, result)
+    return execution
 
 
-def _in_order(executor: Executor, work: Callable, units: Sequence[WorkUnit],
-              stack: contextlib.ExitStack) -> Iterator:
+def _execution(executor: Executor | None, workers: int) -> dict:
+    if executor is None:
+        return {"scheduler": "processes" if workers > 1 else "this process",
+                "workers": max(1, workers)}
+    described = getattr(executor, "execution", None)
+    if isinstance(described, dict):
+        return dict(described)
+    return {"scheduler": type(executor).__name__,
+            "workers": getattr(executor, "_max_workers", None)}
+
+
+def _as_finished(executor: Executor, work: Callable, units: Sequence[WorkUnit],
+                 stack: contextlib.ExitStack) -> Iterator[tuple[WorkUnit, Any]]:
+    """(unit, result) pairs as the units finish; a unit's error is raised when it is reached."""
     futures: list[Future] = [executor.submit(work, unit) for unit in units]
     stack.callback(_cancel, futures)
-    return (future.result() for future in futures)
+    unit_of = {future: unit for future, unit in zip(futures, units, strict=True)}
+    order = {future: number for number, future in enumerate(futures)}
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in sorted(finished, key=order.__getitem__):
+            yield unit_of[future], future.result()
 
 
 def _cancel(futures: list[Future]) -> None:

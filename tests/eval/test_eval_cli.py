@@ -89,6 +89,7 @@ def test_results_equal_evaluator_on_same_arrays(sample, tmp_path, capsys):
     assert "bilinear" in provenance["resize_policy"]
     assert all(entry["conventions"] == "pysodmetrics" for entry in document["entries"])
     assert {"sodbench_version", "created", "options", "python", "numpy"} <= provenance.keys()
+    assert provenance["execution"] == {"scheduler": "this process", "workers": 1}
     per_image = pd.read_csv(tmp_path / "out" / "p.csv")
     good = per_image[per_image["method"] == "GoodNet"]
     expected = _reference(sample / "GT", sample / "pred" / "GoodNet").per_image()
@@ -309,10 +310,14 @@ def test_cache_reuse_invalidation_and_no_cache(sample, tmp_path, monkeypatch, ru
     out = tmp_path / "out"
     assert _eval(sample, out, "--quiet") == 0
     assert calls() == [9, 9] and len(list((out / ".sodbench_cache").iterdir())) == 2
-    first = load_results(out / "r.json")["entries"]
+    first = load_results(out / "r.json")
+    assert first["provenance"]["execution"] == {"scheduler": "InProcess", "workers": None}
+    first = first["entries"]
     assert _eval(sample, out, "--quiet") == 0
     assert calls() == [9, 9]
-    assert load_results(out / "r.json")["entries"] == first
+    served = load_results(out / "r.json")
+    assert served["entries"] == first
+    assert "execution" not in served["provenance"]  # nothing ran: every entry was cached
     changed = sample / "pred" / "WeakNet" / "In_1.jpg"
     os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
     assert _eval(sample, out, "--quiet") == 0

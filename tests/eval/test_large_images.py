@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from eval_helpers import InProcess
+from eval_helpers import InProcess, Reversed
 from PIL import Image
 
 from sodbench.errors import SodbenchError
@@ -72,6 +72,7 @@ def test_a_budget_of_one_pixel_scores_one_image_per_unit_with_the_same_bits(larg
     assert len(whole.units) == 1
     _same(pieces, together)
     _same(pieces, _evaluate(large, jobs=2))  # default budget, worker processes
+    _same(pieces, _evaluate(large, executor=Reversed(5), unit_pixels=1))  # last piece first
     _same(pieces, _evaluate(large, jobs=1, chunk_size=32))
 
 

@@ -4,10 +4,11 @@ numbers for every executor, worker count and arrival order, and what an error le
 from __future__ import annotations
 
 import json
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from eval_helpers import InProcess
+from eval_helpers import InProcess, Reversed
 
 from sodbench.demo.sample import generate
 from sodbench.errors import SodbenchError
@@ -23,41 +24,6 @@ from sodbench.folders.schedule import (
 )
 
 
-class Reversed(Executor):
-    """Runs every unit when the first result is asked for (all are submitted by then), last
-    to first: results arrive in the reverse of plan order."""
-
-    def __init__(self):
-        self.calls: list = []
-        self.order: list[int] = []
-
-    def submit(self, fn, /, *args, **kwargs):
-        future = _RunsAll(self)
-        self.calls.append((future, fn, args, kwargs))
-        return future
-
-    def run_all(self):
-        if self.order:
-            return
-        for number, (future, fn, args, kwargs) in reversed(list(enumerate(self.calls))):
-            if future.set_running_or_notify_cancel():
-                self.order.append(number)
-                try:
-                    future.set_result(fn(*args, **kwargs))
-                except BaseException as error:  # handed to the caller, as a pool does
-                    future.set_exception(error)
-
-
-class _RunsAll(Future):
-    def __init__(self, executor: Reversed):
-        super().__init__()
-        self.executor = executor
-
-    def result(self, timeout=None):
-        self.executor.run_all()
-        return super().result(timeout)
-
-
 def _units(n: int) -> list[WorkUnit]:
     return [WorkUnit(index, (0,), ([(f"n{index}", None, None)],)) for index in range(n)]
 
@@ -66,13 +32,34 @@ def _name(unit):
     return unit.pairs[0][0][0]
 
 
-def test_results_come_in_plan_order_whatever_order_they_finish_in():
+def test_results_are_handed_over_as_they_finish():
+    # changed on purpose (#13): results used to wait for the units planned before them;
+    # now each is handed over (and cached) at once, and the caller merges by chunk index
     units, seen = _units(5), []
-    executor = Reversed()
+    executor = Reversed(5)
     run_units(units, _name, lambda unit, result: seen.append((unit.chunk, result)),
               executor=executor)
     assert executor.order == [4, 3, 2, 1, 0]
-    assert seen == [(index, f"n{index}") for index in range(5)]
+    assert sorted(seen) == [(index, f"n{index}") for index in range(5)]
+
+
+def test_results_are_handed_over_in_the_order_they_finish_in():
+    gate, seen = threading.Event(), []
+
+    def work(unit):  # the first unit waits until the last one has been handed over
+        if _name(unit) == "n0":
+            assert gate.wait(10)
+        return _name(unit)
+
+    def on_result(unit, result):
+        seen.append(result)
+        if result == "n3":
+            gate.set()
+
+    with ThreadPoolExecutor(2) as pool:
+        execution = run_units(_units(4), work, on_result, executor=pool)
+    assert seen[-1] == "n0" and sorted(seen) == ["n0", "n1", "n2", "n3"]
+    assert execution == {"scheduler": "ThreadPoolExecutor", "workers": 2}
 
 
 def test_an_error_stops_the_run_and_cancels_the_units_not_started():
@@ -129,7 +116,7 @@ def test_every_executor_gives_the_same_numbers(tmp_path):
     reference = entries(jobs=1)
     with ThreadPoolExecutor(3) as threads:
         assert entries(executor=threads) == reference
-    assert entries(executor=Reversed()) == reference
+    assert entries(executor=Reversed(4)) == reference
     with process_executor(2) as processes:
         assert entries(executor=processes) == reference
     assert entries(jobs=2) == reference
