@@ -17,11 +17,12 @@ __all__ = ["command", "parse_pred"]
 
 _CONFIGURABLE = ("conventions", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
                  "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix",
-                 "allow_emptied_gt", "skip_empty_gt", "max_memory")
+                 "allow_emptied_gt", "skip_empty_gt", "max_memory", "scheduler",
+                 "scheduler_timeout")
 # The library's errors name its arguments; a command-line user sets them with these flags.
 _FLAGS = {"allow_emptied_gt": "--allow-emptied-gt", "dataset": "--dataset", "jobs": "--jobs",
           "skip_empty_gt": "--skip-empty-gt", "images": "--images",
-          "max_memory": "--max-memory"}
+          "max_memory": "--max-memory", "scheduler": "--scheduler"}
 
 
 def _phrases() -> dict[str, str]:
@@ -164,6 +165,13 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
 @click.option("--max-memory", metavar="SIZE",
               help="Cap on peak memory, e.g. 8G: fewer jobs run when large images need it "
                    "[default: 3/4 of the machine's memory].")
+@click.option("--scheduler", metavar="ADDRESS", envvar="SODBENCH_DASK_SCHEDULER",
+              help="Score on a Dask cluster: tcp://HOST:PORT of a running `dask scheduler`, "
+                   "or local:N (N worker processes here); needs sodbench[dask] "
+                   "[default: $SODBENCH_DASK_SCHEDULER, else local worker processes].")
+@click.option("--scheduler-timeout", type=float, default=10.0, show_default=True,
+              metavar="SECONDS",
+              help="How long to wait for the scheduler, and for its first worker.")
 @click.option("--json", "json", type=click.Path(), help="Write the results JSON here.")
 @click.option("--per-image", "per_image", type=click.Path(),
               help="Write per-image scores as CSV here.")
@@ -227,9 +235,12 @@ def _evaluate(ctx: click.Context, params: dict) -> None:
     progress = not quiet and sys.stderr.isatty()
     keep_freed_memory()  # this process scores the images itself with --jobs 1
 
-    results = run(tasks, options, jobs=settings["jobs"], max_memory=settings["max_memory"],
-                  cache_dir=cache_dir, progress=progress,
-                  report=lambda text: click.echo(f"note: {flag_words(text, _FLAGS)}", err=True))
+    with _executor(ctx, settings, tasks, options) as executor:
+        jobs = None if executor is not None else settings["jobs"]
+        results = run(
+            tasks, options, jobs=jobs, executor=executor, max_memory=settings["max_memory"],
+            cache_dir=cache_dir, progress=progress,
+            report=lambda text: click.echo(f"note: {flag_words(text, _FLAGS)}", err=True))
     resumed = sum(result.from_cache for result in results)
     chunks = sum(result.resumed_chunks for result in results)
     if params["resume"]:
@@ -250,6 +261,34 @@ def _evaluate(ctx: click.Context, params: dict) -> None:
         eval_output.write_curves(entries, settings["curves"])
     if not quiet:
         click.echo(eval_output.terminal_table(entries, options.metrics))
+
+
+def _executor(ctx: click.Context, settings: dict, tasks: list, options):
+    """A Dask cluster's executor for ``--scheduler`` (closed after the run), else none:
+    local worker processes."""
+    import contextlib
+
+    scheduler = settings["scheduler"]
+    if not scheduler:
+        return contextlib.nullcontext()
+    from sodbench.folders.cluster import connect
+
+    given = f"SODBENCH_DASK_SCHEDULER={scheduler}" if (
+        ctx.get_parameter_source("scheduler") == ParameterSource.ENVIRONMENT) else (
+        f"--scheduler {scheduler}")
+    for key, flag, why in (("jobs", "--jobs", "the cluster's workers score the chunks"),
+                           ("max_memory", "--max-memory", "a worker's memory is capped by "
+                            "`dask worker --memory-limit`")):
+        if settings[key] is not None:
+            raise SodbenchError(f"{flag} {settings[key]}: not used with {given} ({why}); drop "
+                                f"{flag}, or the scheduler for a run on this machine")
+    from sodbench.metrics.extras import reads_images
+
+    images = reads_images(options.keys)
+    folders = {str(folder) for task in tasks
+               for folder in (task.gt_dir, task.pred_dir, task.images_dir if images else None)
+               if folder is not None}
+    return connect(scheduler, timeout=settings["scheduler_timeout"], folders=sorted(folders))
 
 
 def _check_needs(options, tasks: list, *, from_config: bool) -> None:

@@ -48,6 +48,7 @@ import sys
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
+from sodbench.folders.cluster import parse_scheduler
 from sodbench.folders.inputs import input_problem, open_input
 from sodbench.folders.layouts import (
     LAYOUTS,
@@ -76,6 +77,7 @@ OPTION_TYPES = {
     "per_image": str, "curves": str, "on_missing": str, "cache": bool, "cache_dir": str,
     "quiet": bool, "gt_prefix": str, "gt_suffix": str, "pred_prefix": str, "pred_suffix": str,
     "allow_emptied_gt": bool, "skip_empty_gt": bool, "max_memory": (str, int),
+    "scheduler": str, "scheduler_timeout": (int, float),
 }
 PATH_OPTIONS = ("json", "per_image", "curves", "cache_dir")
 DATASET_KEYS = {"name", "layout", "root", "gt", "images", "pred", "pred_root", "methods"}
@@ -162,6 +164,13 @@ def _options(table, base: Path, where: ConfigPlace) -> dict:
                 parse_size(value)
             except SodbenchError as error:
                 raise where.error(key, str(error).partition(": ")[2]) from None
+        if key == "scheduler":
+            try:
+                parse_scheduler(value)
+            except SodbenchError as error:
+                raise where.error(key, str(error).partition(": ")[2]) from None
+        if key == "scheduler_timeout" and not 0 < value < float("inf"):
+            raise where.error(key, f"{value}: give a number of seconds above 0")
         if key == "on_missing" and value not in ON_MISSING:
             raise where.error(key, f"{value!r}: choose one of {', '.join(ON_MISSING)}")
         if key in ("conventions", "profile") and value not in CONVENTIONS:

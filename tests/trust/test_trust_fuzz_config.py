@@ -112,14 +112,19 @@ names = st.one_of(st.sampled_from(["S", "GoodNet", "WeakNet", "", "a\nb", "x=y",
 def _option_value(key: str, safe_paths: bool):
     right = {str: st.text(max_size=10), int: st.integers(-3, 4), bool: st.booleans(),
              (list, str): st.one_of(st.text(max_size=10), st.lists(values, max_size=3)),
-             (str, int): st.one_of(st.text(max_size=10), st.integers(-3, 1 << 40))}
+             (str, int): st.one_of(st.text(max_size=10), st.integers(-3, 1 << 40)),
+             (int, float): st.one_of(st.integers(-3, 100), st.floats())}
     if key in PATH_OPTIONS and safe_paths:  # the CLI writes there: stay inside `base`
         return st.sampled_from(["out/r.json", "r.csv", "c.npz", "sample/GT/x.json", "sample",
                                 "file.txt", "loop", "", "\0"])
     special = {"profile": st.sampled_from(["pysodmetrics", "matlab", "minet-tii2024", "x"]),
                "metrics": st.sampled_from(["MAE,Sm", ["MAE", "maxF"], ["MAE", 3], "", "XYZ"]),
                "on_missing": st.sampled_from(["error", "skip", "maybe"]),
-               "max_memory": st.sampled_from(["8G", "1.5GiB", "1K", "abc", 0, -2, "", 4096])}
+               "max_memory": st.sampled_from(["8G", "1.5GiB", "1K", "abc", 0, -2, "", 4096]),
+               # never a reachable cluster: a fuzz run must not start one or wait for one
+               "scheduler": st.sampled_from(["local:0", "local:x", "tcp://h", "http://h:1", ""]),
+               "scheduler_timeout": st.sampled_from([0, -1, 0.5, 30, float("inf"),
+                                                     float("nan")])}
     return st.one_of(special.get(key, right[OPTION_TYPES[key]]), values)
 
 
