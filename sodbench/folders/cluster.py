@@ -15,10 +15,12 @@ mounts at the same place (docs/distributed.md). Dask is the optional extra
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
 import socket
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import CancelledError, Executor, Future
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import NamedTuple
 
 from sodbench import __version__
 from sodbench.errors import SodbenchError
+from sodbench.folders.memory import keep_freed_memory
 
 __all__ = ["DEFAULT_TIMEOUT", "SCHEDULER_VARIABLE", "ClusterExecutor", "Scheduler", "connect",
            "parse_scheduler"]
@@ -88,7 +91,7 @@ def _distributed():
 
 
 class ClusterExecutor(Executor):
-    """Dask's executor for one client, sending each call through :func:`on_worker`.
+    """Dask's executor for one client (``pure=False``: every unit is its own task).
 
     ``execution`` is what the results' provenance records about where the units ran.
     """
@@ -98,29 +101,49 @@ class ClusterExecutor(Executor):
         self.execution = {"scheduler": scheduler.text, "workers": workers}
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
-        return self._executor.submit(on_worker, fn, *args, **kwargs)
+        return self._executor.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._executor.shutdown(wait=wait and not cancel_futures)
 
 
 def on_worker(fn, /, *args, **kwargs):
-    """``fn(*args, **kwargs)`` on a Dask worker; a :class:`SodbenchError` (an unreadable file,
-    a file the worker cannot see) comes back with the worker's name added."""
+    """``fn(*args, **kwargs)``; on a Dask worker, a :class:`SodbenchError` (an unreadable file,
+    a file the worker cannot see) comes back with the worker's name added. Elsewhere (a
+    thread or process pool, this process) it is a plain call.
+
+    The first call in a Dask worker process lets its allocator keep freed blocks, as
+    sodbench's own worker processes do (:func:`~sodbench.folders.memory.keep_freed_memory`):
+    a Dask nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which pins glibc's mmap
+    threshold at 128 KiB, so that every map-sized array (320 KB at 200 x 200) would be mapped
+    and page-faulted anew (benchmarks/eval_scale.py).
+    """
+    worker = _dask_worker()
+    if worker is None:
+        return fn(*args, **kwargs)
+    _prepare_worker()
     try:
         return fn(*args, **kwargs)
     except SodbenchError as error:
-        raise SodbenchError(f"{error} [on Dask worker {_worker_name()}]") from None
+        raise SodbenchError(f"{error} [on Dask worker {worker.address}, host "
+                            f"{socket.gethostname()}]") from None
 
 
-def _worker_name() -> str:
+def _dask_worker():
+    """The Dask worker running this call, or None."""
+    if "distributed" not in sys.modules:  # never imported: not a Dask worker
+        return None
+    from distributed import get_worker
+
     try:
-        from distributed import get_worker
+        return get_worker()
+    except ValueError:
+        return None
 
-        address = get_worker().address
-    except (ImportError, ValueError):  # not in a worker (called directly)
-        address = "?"
-    return f"{address}, host {socket.gethostname()}"
+
+@functools.cache
+def _prepare_worker() -> None:
+    keep_freed_memory()
 
 
 def worker_report(folders: dict[str, int]) -> dict:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sodbench.errors import SodbenchError
 from sodbench.folders.cache import ResultCache, cache_key
+from sodbench.folders.cluster import on_worker
 from sodbench.folders.entries import EntryResult, finish, provenance
 from sodbench.folders.images import RESIZE_POLICY, map_pixels
 from sodbench.folders.memory import default_max_memory, fit_jobs, parse_size, size_text
@@ -217,8 +218,11 @@ def run(
                  unit_pixels=unit_pixels)
     if executor is None and units:
         jobs = _fitting_jobs(jobs, units, pixels, limit, report)
-    execution = run_units(units, functools.partial(score_unit, options=options),
-                          entries.unit_done, executor=executor, jobs=jobs, progress=progress)
+    work = functools.partial(score_unit, options=options)
+    if executor is not None:  # a Dask worker's errors name it (any other executor: as is)
+        work = functools.partial(on_worker, work)
+    execution = run_units(units, work, entries.unit_done, executor=executor, jobs=jobs,
+                          progress=progress)
     for index in pending:
         entries.results[index].execution = execution
     return [entries.results[index] for index in range(len(tasks))]

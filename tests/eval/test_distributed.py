@@ -337,3 +337,28 @@ def test_a_scheduler_lost_mid_run_is_one_line_and_keeps_the_finished_chunks(data
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert "resumed 0 of 2" in err and _entries(load_results(tmp_path / "r.json")) == local[32]
+
+
+def test_on_worker_is_a_plain_call_off_dask_and_names_the_worker_on_it(data, tmp_path):
+    from sodbench.errors import SodbenchError
+    from sodbench.folders.cluster import on_worker
+
+    def fails(path):
+        raise SodbenchError(f"{path}: cannot read image")
+
+    with pytest.raises(SodbenchError, match=r"^x.png: cannot read image$"):
+        on_worker(fails, "x.png")  # this process, a thread pool: unchanged
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        future = client.submit(on_worker, fails, "x.png", pure=False)
+        with pytest.raises(SodbenchError, match=r"^x.png: cannot read image \[on Dask worker "
+                                                r"tcp://127\.0\.0\.1:\d+, host "):
+            future.result()
+        # the worker's allocator was set to keep freed blocks, once (the call it made)
+        from sodbench.folders import cluster as module
+
+        def prepared():
+            return module._prepare_worker.cache_info().currsize
+        assert client.submit(on_worker, prepared, pure=False).result() == 1
+    assert module._prepare_worker.cache_info().currsize == 0  # never in this process
