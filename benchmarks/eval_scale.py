@@ -3,10 +3,11 @@ per-chunk numbers that project a cluster's wall time.
 
 The same evaluation both ways, in one process, through the API the way users call it:
 ``sodbench.evaluate(GT, {3 methods}, jobs=2)`` (local worker processes, the default on 2
-cores) and ``sodbench.evaluate(GT, {3 methods}, executor=client.get_executor())`` on a
-``LocalCluster`` of 2 worker processes with 1 thread each on 127.0.0.1 (what ``sodbench eval
---scheduler`` uses). Data: SD-Saliency-900, methods FT, HC and SMD (3 x 900 pairs), the
-default metric set, cache off; both results are checked equal.
+cores) and ``sodbench.evaluate(GT, {3 methods}, executor=client.get_executor())`` on the
+``LocalCluster`` that ``sodbench eval --scheduler local:2`` starts (2 worker processes of 1
+thread on 127.0.0.1, worker profiler off: ``sodbench.folders.cluster.local_cluster``).
+Data: SD-Saliency-900, methods FT, HC and SMD (3 x 900 pairs), the default metric set, cache
+off; both results are checked equal.
 
 The cluster is started once (its start-up time is printed) and warmed by one run, as a
 standing cluster is: its workers import sodbench on their first unit, and that cold run is
@@ -97,9 +98,8 @@ def main() -> None:
         import distributed
     except ImportError:
         sys.exit("needs the dask extra: pip install 'sodbench[dask]'")
-    import logging
-
     from sodbench import evaluate
+    from sodbench.folders.cluster import local_cluster
 
     with tempfile.TemporaryDirectory() as tmp:
         gt, preds = _subset(args.data, args.per_kind, Path(tmp) / "data")
@@ -108,9 +108,7 @@ def main() -> None:
         print(f"{pairs} pairs ({len(preds)} methods: {', '.join(preds)}), {cores} cores, "
               f"dask {distributed.__version__}, load average {os.getloadavg()[0]:.2f}")
         started = time.perf_counter()
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None,
-                                           silence_logs=logging.ERROR)
+        cluster = local_cluster(2)  # what --scheduler local:2 starts
         client = distributed.Client(cluster, set_as_default=False)
         startup = time.perf_counter() - started
         try:

@@ -31,7 +31,7 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.memory import keep_freed_memory
 
 __all__ = ["DEFAULT_TIMEOUT", "SCHEDULER_VARIABLE", "ClusterExecutor", "Scheduler", "connect",
-           "parse_scheduler"]
+           "local_cluster", "on_worker", "parse_scheduler", "worker_report"]
 
 #: The environment variable ``sodbench eval`` reads when ``--scheduler`` is not given.
 SCHEDULER_VARIABLE = "SODBENCH_DASK_SCHEDULER"
@@ -161,6 +161,22 @@ def worker_report(folders: dict[str, int]) -> dict:
     return {"host": socket.gethostname(), "version": __version__, "problems": problems}
 
 
+def local_cluster(workers: int):
+    """The ``LocalCluster`` of ``--scheduler local:N``: ``workers`` processes of one thread on
+    127.0.0.1, no dashboard, no log lines, and no statistical profiler on the workers (it
+    samples the running unit every 10 ms: units computed 12% slower with it,
+    benchmarks/eval_scale.py; give ``dask worker`` processes
+    ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`` for the same). Close it after use."""
+    distributed = _distributed()
+    import dask
+
+    # the nannies hand this configuration to the worker processes they start
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.CRITICAL)
+
+
 @contextlib.contextmanager
 def connect(scheduler: str, *, timeout: float = DEFAULT_TIMEOUT,
             folders: Iterable[str | os.PathLike] = ()) -> Iterator[ClusterExecutor]:
@@ -194,9 +210,7 @@ def connect(scheduler: str, *, timeout: float = DEFAULT_TIMEOUT,
         stack.enter_context(_quiet("distributed", "tornado"))
         address = spec.address
         if spec.local_workers:
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=spec.local_workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL))
+            cluster = stack.enter_context(local_cluster(spec.local_workers))
             address = cluster.scheduler_address
         try:
             client = stack.enter_context(distributed.Client(address, timeout=timeout,
