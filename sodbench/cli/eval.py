@@ -288,7 +288,8 @@ def _executor(ctx: click.Context, settings: dict, tasks: list, options):
     folders = {str(folder) for task in tasks
                for folder in (task.gt_dir, task.pred_dir, task.images_dir if images else None)
                if folder is not None}
-    return connect(scheduler, timeout=settings["scheduler_timeout"], folders=sorted(folders))
+    return connect(scheduler, timeout=settings["scheduler_timeout"], folders=sorted(folders),
+                   cached=not settings["no_cache"])
 
 
 def _check_needs(options, tasks: list, *, from_config: bool) -> None:

@@ -179,7 +179,8 @@ def local_cluster(workers: int):
 
 @contextlib.contextmanager
 def connect(scheduler: str, *, timeout: float = DEFAULT_TIMEOUT,
-            folders: Iterable[str | os.PathLike] = ()) -> Iterator[ClusterExecutor]:
+            folders: Iterable[str | os.PathLike] = (),
+            cached: bool = True) -> Iterator[ClusterExecutor]:
     """A :class:`ClusterExecutor` on ``scheduler`` (``tcp://HOST:PORT`` or ``local:N``),
     closed (the local cluster stopped) on leaving the block.
 
@@ -193,6 +194,8 @@ def connect(scheduler: str, *, timeout: float = DEFAULT_TIMEOUT,
     folders : iterable of path-like
         Folders every worker must see as this process does (same entry count); a worker
         that does not is named in the error, before any unit is sent.
+    cached : bool
+        Whether finished chunks go to a cache (what the error for a lost scheduler says).
     """
     spec = parse_scheduler(scheduler)
     if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
@@ -232,10 +235,12 @@ def connect(scheduler: str, *, timeout: float = DEFAULT_TIMEOUT,
         except CancelledError:
             # Dask cancels every future of a client that lost its scheduler; sodbench cancels
             # none that it still waits for
-            raise SodbenchError(
-                f"--scheduler {spec.text}: the connection to the scheduler was lost during the "
-                "run; the chunks that finished are in the cache: run again with --resume once "
-                "the cluster is back") from None
+            then = ("the chunks that finished are in the cache: run again with --resume "
+                    "once the cluster is back" if cached else
+                    "run again once the cluster is back (with the cache, --resume would keep "
+                    "the finished chunks)")
+            raise SodbenchError(f"--scheduler {spec.text}: the connection to the scheduler "
+                                f"was lost during the run; {then}") from None
 
 
 def _reports(client, listed: dict[str, int], spec: Scheduler) -> dict:

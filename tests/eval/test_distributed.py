@@ -89,8 +89,9 @@ def dask_cluster(tmp_path: Path, workers: int = 2, *, delay: float = 0.0,
                  "--no-nanny", "--no-dashboard", "--death-timeout", "30s",
                  "--name", f"w{number}", "--preload", str(HERE / "dask_slow_units.py")],
                 stdout=logs, stderr=logs, env=env, start_new_session=True))
-        with distributed.Client(address, timeout=30, set_as_default=False) as client:
-            client.wait_for_workers(workers, timeout=60)
+        if workers:
+            with distributed.Client(address, timeout=30, set_as_default=False) as client:
+                client.wait_for_workers(workers, timeout=60)
         yield address, started
     finally:
         for process in reversed(started):
@@ -224,6 +225,20 @@ def test_an_unreachable_scheduler_is_one_line_within_the_timeout(data, tmp_path)
         "longer with --scheduler-timeout"], err
     assert elapsed < 2 + 30  # the timeout, plus starting Python and importing Dask
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_scheduler_without_workers_is_one_line_within_the_timeout(data, tmp_path):
+    with dask_cluster(tmp_path / "cluster", workers=0) as (address, _):
+        started = time.monotonic()
+        run = _sodbench(*_eval_arguments(data, tmp_path, "--scheduler", address,
+                                         "--scheduler-timeout", "2"))
+        out, err = run.communicate(timeout=120)
+        elapsed = time.monotonic() - started
+    assert run.returncode == 2
+    assert err.splitlines() == [
+        f"error: --scheduler {address}: the scheduler has no worker after 2 s; start some "
+        f"with `dask worker {address}`"], err
+    assert elapsed < 2 + 30 and not (tmp_path / "r.json").exists()
 
 
 def test_without_the_extra_the_error_names_it(data, tmp_path, monkeypatch, capsys):
@@ -362,3 +377,42 @@ def test_on_worker_is_a_plain_call_off_dask_and_names_the_worker_on_it(data, tmp
             return module._prepare_worker.cache_info().currsize
         assert client.submit(on_worker, prepared, pure=False).result() == 1
     assert module._prepare_worker.cache_info().currsize == 0  # never in this process
+
+
+def test_the_compose_example_shares_one_volume_and_runs_what_the_docs_say():
+    yaml = pytest.importorskip("yaml", reason="PyYAML comes with the dask extra")
+    folder = HERE.parents[1] / "docs" / "examples" / "distributed"
+    compose = yaml.safe_load((folder / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"scheduler", "worker", "client"}
+    assert services["scheduler"]["command"][:2] == ["dask", "scheduler"]
+    assert services["scheduler"]["ports"] == ["127.0.0.1:8786:8786"]  # loopback only
+    worker = services["worker"]["command"]
+    assert worker[:3] == ["dask", "worker", "tcp://scheduler:8786"]
+    assert worker[worker.index("--nthreads") + 1] == "1"
+    assert services["worker"]["environment"]["DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"] == (
+        "False")
+    assert services["client"]["environment"]["SODBENCH_DASK_SCHEDULER"] == (
+        "tcp://scheduler:8786")
+    for name, service in services.items():  # one data volume, at one path, for everyone
+        assert service["volumes"] == ["${SODBENCH_DATA:-./data}:/data"], name
+        assert service["build"]["dockerfile"] == "docs/examples/distributed/Dockerfile"
+        assert (folder / service["build"]["context"]).resolve() == HERE.parents[1]
+    assert '"/src/sodbench[dask]"' in (folder / "Dockerfile").read_text()
+
+
+def test_a_scheduler_lost_without_a_cache_says_to_run_again(data, tmp_path):
+    with dask_cluster(tmp_path / "cluster", delay=2.0) as (address, processes):
+        run = _sodbench(*_eval_arguments(data, tmp_path, "--no-cache", "--scheduler", address))
+        with distributed.Client(address, timeout=30, set_as_default=False) as client:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not any(client.processing().values()):
+                time.sleep(0.05)
+            assert any(client.processing().values()), "no unit started in time"
+        os.killpg(processes[0].pid, signal.SIGKILL)
+        out, err = run.communicate(timeout=180)
+    assert run.returncode == 2, err
+    assert err.splitlines() == [
+        f"error: --scheduler {address}: the connection to the scheduler was lost during the "
+        "run; run again once the cluster is back (with the cache, --resume would keep the "
+        "finished chunks)"], err
