@@ -11,6 +11,7 @@ from click.core import ParameterSource
 
 from sodbench.cli.flags import flag_words, flags_named
 from sodbench.errors import SodbenchError
+from sodbench.folders.cluster import DEFAULT_TIMEOUT
 from sodbench.folders.inputs import name_problem
 
 __all__ = ["command", "parse_pred"]
@@ -169,7 +170,7 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
               help="Score on a Dask cluster: tcp://HOST:PORT of a running `dask scheduler`, "
                    "or local:N (N worker processes here); needs sodbench[dask] "
                    "[default: $SODBENCH_DASK_SCHEDULER, else local worker processes].")
-@click.option("--scheduler-timeout", type=float, default=10.0, show_default=True,
+@click.option("--scheduler-timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
               metavar="SECONDS",
               help="How long to wait for the scheduler, and for its first worker.")
 @click.option("--json", "json", type=click.Path(), help="Write the results JSON here.")
@@ -270,6 +271,10 @@ def _executor(ctx: click.Context, settings: dict, tasks: list, options):
 
     scheduler = settings["scheduler"]
     if not scheduler:
+        if ctx.get_parameter_source("scheduler_timeout") == ParameterSource.COMMANDLINE:
+            raise SodbenchError(f"--scheduler-timeout {settings['scheduler_timeout']:g}: only "
+                                "used with --scheduler (or $SODBENCH_DASK_SCHEDULER); this run "
+                                "is local: drop it, or give the scheduler")
         return contextlib.nullcontext()
     from sodbench.folders.cluster import connect
 

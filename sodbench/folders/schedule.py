@@ -227,8 +227,7 @@ def _execution(executor: Executor | None, workers: int) -> dict:
     described = getattr(executor, "execution", None)
     if isinstance(described, dict):
         return dict(described)
-    return {"scheduler": type(executor).__name__,
-            "workers": getattr(executor, "_max_workers", None)}
+    return {"scheduler": type(executor).__name__, "workers": None}  # not said: not guessed
 
 
 def _as_finished(executor: Executor, work: Callable, units: Sequence[WorkUnit],

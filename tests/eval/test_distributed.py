@@ -122,6 +122,19 @@ def _eval_arguments(data: Path, out: Path, *extra: str) -> list[str]:
     return arguments + list(extra)
 
 
+def _run_until_a_chunk_is_cached(data: Path, out: Path, cache: Path,
+                                 address: str) -> subprocess.Popen:
+    """``sodbench eval --scheduler address`` with a cache, running until a chunk is cached."""
+    run = _sodbench(*_eval_arguments(data, out, "--cache-dir", str(cache),
+                                     "--scheduler", address))
+    partial, deadline = cache / "partial", time.monotonic() + 120
+    while time.monotonic() < deadline and not (
+            partial.is_dir() and any(partial.rglob("*.json"))):
+        time.sleep(0.05)
+    assert any(partial.rglob("*.json")), "no chunk finished in time"
+    return run
+
+
 def test_local_cluster_executor_equals_the_local_run(data, preds, local):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster, \
@@ -183,16 +196,8 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(data, preds, local, t
 
 def test_resume_after_the_client_is_interrupted(data, local, tmp_path):
     cache = tmp_path / "cache"
-    partial = cache / "partial"
     with dask_cluster(tmp_path / "cluster", delay=2.0) as (address, _):
-        run = _sodbench(*_eval_arguments(data, tmp_path, "--cache-dir", str(cache),
-                                         "--scheduler", address))
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (
-                partial.is_dir() and any(partial.rglob("*.json"))):
-            time.sleep(0.05)
-        kept = len(list(partial.rglob("*.json")))
-        assert kept >= 1, "no chunk finished in time"
+        run = _run_until_a_chunk_is_cached(data, tmp_path, cache, address)
         run.send_signal(signal.SIGINT)
         out, err = run.communicate(timeout=120)
         assert run.returncode == 130, err
@@ -277,6 +282,11 @@ def test_local_options_with_a_scheduler_are_refused(data, tmp_path, capsys, monk
                                 "--scheduler-timeout", "0")) == 2
     assert "--scheduler-timeout 0.0: give a number of seconds above 0" in (
         capsys.readouterr().err)
+    monkeypatch.delenv("SODBENCH_DASK_SCHEDULER")
+    assert main(_eval_arguments(data, tmp_path, "--scheduler-timeout", "30")) == 2
+    assert capsys.readouterr().err == (
+        "error: --scheduler-timeout 30: only used with --scheduler (or "
+        "$SODBENCH_DASK_SCHEDULER); this run is local: drop it, or give the scheduler\n")
 
 
 def test_a_unit_failing_on_a_worker_is_the_local_error_or_skip(data, tmp_path):
@@ -332,13 +342,7 @@ def test_a_scheduler_lost_mid_run_is_one_line_and_keeps_the_finished_chunks(data
     cache = tmp_path / "cache"
     partial = cache / "partial"
     with dask_cluster(tmp_path / "cluster", delay=2.0) as (address, processes):
-        run = _sodbench(*_eval_arguments(data, tmp_path, "--cache-dir", str(cache),
-                                         "--scheduler", address))
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (
-                partial.is_dir() and any(partial.rglob("*.json"))):
-            time.sleep(0.05)
-        assert any(partial.rglob("*.json")), "no chunk finished in time"
+        run = _run_until_a_chunk_is_cached(data, tmp_path, cache, address)
         os.killpg(processes[0].pid, signal.SIGKILL)
         out, err = run.communicate(timeout=180)
     assert run.returncode == 2, err

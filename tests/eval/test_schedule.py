@@ -59,7 +59,7 @@ def test_results_are_handed_over_in_the_order_they_finish_in():
     with ThreadPoolExecutor(2) as pool:
         execution = run_units(_units(4), work, on_result, executor=pool)
     assert seen[-1] == "n0" and sorted(seen) == ["n0", "n1", "n2", "n3"]
-    assert execution == {"scheduler": "ThreadPoolExecutor", "workers": 2}
+    assert execution == {"scheduler": "ThreadPoolExecutor", "workers": None}
 
 
 def test_an_error_stops_the_run_and_cancels_the_units_not_started():
