@@ -1,6 +1,7 @@
-"""Loaded by the test clusters' workers (``dask worker --preload``): every unit of work first
-sleeps ``SODBENCH_TEST_UNIT_DELAY`` seconds, so that a test can kill a worker or interrupt
-the client while units are running. The numbers are those of the real function."""
+"""Loaded by the test clusters' workers (``dask worker --preload``) so that a test can act
+while units are running: every unit first sleeps ``SODBENCH_TEST_UNIT_DELAY`` seconds, and
+when ``SODBENCH_TEST_GATE`` names a file, every unit but those of chunk 0 then waits (up to
+two minutes) until that file exists. The numbers are those of the real function."""
 
 import functools
 import os
@@ -15,6 +16,11 @@ _score_unit = getattr(scoring.score_unit, "__wrapped__", scoring.score_unit)
 @functools.wraps(_score_unit)
 def _slow_score_unit(unit, options):
     time.sleep(float(os.environ.get("SODBENCH_TEST_UNIT_DELAY", "0")))
+    gate = os.environ.get("SODBENCH_TEST_GATE")
+    if gate and unit.chunk > 0:
+        deadline = time.monotonic() + 120
+        while not os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.05)
     return _score_unit(unit, options)
 
 

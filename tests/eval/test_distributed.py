@@ -62,16 +62,17 @@ def local(data, preds) -> dict:
 
 @contextmanager
 def dask_cluster(tmp_path: Path, workers: int = 2, *, delay: float = 0.0,
-                 wrap: tuple[str, ...] = ()):
+                 gate: Path | None = None, wrap: tuple[str, ...] = ()):
     """``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1; yields
-    (scheduler address, [scheduler process, worker processes...]). ``wrap`` prefixes the last
-    worker's command."""
+    (scheduler address, [scheduler process, worker processes...]). Units sleep ``delay``
+    seconds; with ``gate``, units of chunks after the first wait until that file exists
+    (``dask_slow_units.py``). ``wrap`` prefixes the last worker's command."""
     if not DASK.exists():
         pytest.skip(f"no `dask` command beside {sys.executable}")
     tmp_path.mkdir(parents=True, exist_ok=True)
     file = tmp_path / "scheduler.json"
     env = {**os.environ, "SODBENCH_TEST_UNIT_DELAY": str(delay),
-           "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+           "SODBENCH_TEST_GATE": str(gate or ""), "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     logs = open(tmp_path / "cluster.log", "ab")  # noqa: SIM115 (closed below)
     started = [subprocess.Popen(
         [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
@@ -195,8 +196,9 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(data, preds, local, t
 
 
 def test_resume_after_the_client_is_interrupted(data, local, tmp_path):
-    cache = tmp_path / "cache"
-    with dask_cluster(tmp_path / "cluster", delay=2.0) as (address, _):
+    cache, gate = tmp_path / "cache", tmp_path / "gate"
+    # chunks 1 and 2 wait for the gate: the client is interrupted with chunk 0 alone done
+    with dask_cluster(tmp_path / "cluster", gate=gate) as (address, _):
         run = _run_until_a_chunk_is_cached(data, tmp_path, cache, address)
         run.send_signal(signal.SIGINT)
         out, err = run.communicate(timeout=120)
@@ -204,13 +206,14 @@ def test_resume_after_the_client_is_interrupted(data, local, tmp_path):
         assert err.strip().splitlines() == [
             "error: interrupted; finished work was kept (re-run to resume)"]
         assert not (tmp_path / "r.json").exists()
+        gate.touch()
         again = _sodbench(*_eval_arguments(data, tmp_path, "--cache-dir", str(cache),
                                            "--scheduler", address, "--resume"))
         out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     resumed = [line for line in err.splitlines() if line.startswith("resumed")]
-    assert resumed and " chunk" in resumed[0] and "resumed 0 of 2" in resumed[0], err
-    assert int(resumed[0].split(" and ")[1].split()[0]) >= 1
+    assert resumed and resumed[0].startswith(
+        "resumed 0 of 2 (dataset, method) results and 2 chunks of unfinished ones"), err
     assert _entries(load_results(tmp_path / "r.json")) == local[32]
 
 
@@ -339,11 +342,10 @@ def test_a_worker_that_does_not_see_the_data_is_named(data, tmp_path):
 
 def test_a_scheduler_lost_mid_run_is_one_line_and_keeps_the_finished_chunks(data, local,
                                                                           tmp_path):
-    cache = tmp_path / "cache"
-    partial = cache / "partial"
-    with dask_cluster(tmp_path / "cluster", delay=2.0) as (address, processes):
+    cache, partial = tmp_path / "cache", tmp_path / "cache" / "partial"
+    with dask_cluster(tmp_path / "cluster", gate=tmp_path / "gate") as (address, processes):
         run = _run_until_a_chunk_is_cached(data, tmp_path, cache, address)
-        os.killpg(processes[0].pid, signal.SIGKILL)
+        os.killpg(processes[0].pid, signal.SIGKILL)  # chunks 1 and 2 wait for the gate
         out, err = run.communicate(timeout=180)
     assert run.returncode == 2, err
     assert err.splitlines() == [
@@ -406,7 +408,8 @@ def test_the_compose_example_shares_one_volume_and_runs_what_the_docs_say():
 
 
 def test_a_scheduler_lost_without_a_cache_says_to_run_again(data, tmp_path):
-    with dask_cluster(tmp_path / "cluster", delay=2.0) as (address, processes):
+    with dask_cluster(tmp_path / "cluster", gate=tmp_path / "gate") as (address, processes):
+        # chunks 1 and 2 wait for a gate never opened: the run cannot end before the kill
         run = _sodbench(*_eval_arguments(data, tmp_path, "--no-cache", "--scheduler", address))
         with distributed.Client(address, timeout=30, set_as_default=False) as client:
             deadline = time.monotonic() + 60
