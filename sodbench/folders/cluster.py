@@ -19,8 +19,10 @@ import functools
 import logging
 import os
 import re
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import CancelledError, Executor, Future
 from pathlib import Path
@@ -171,10 +173,28 @@ def local_cluster(workers: int):
     import dask
 
     # the nannies hand this configuration to the worker processes they start
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    with dask.config.set({"distributed.worker.profile.enabled": False}), _workers_ignore_ctrl_c():
         return distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
             dashboard_address=None, silence_logs=logging.CRITICAL)
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes with Ctrl-C ignored (an ignored signal stays ignored across exec).
+
+    Ctrl-C on a terminal reaches every process of the foreground group: the local cluster's
+    worker processes printed one traceback each. This process handles it (keeps the finished
+    chunks, stops the cluster), as it does for its own worker processes. Ctrl-C during the
+    cluster's start-up (about a second) is ignored too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change handlers; there is no terminal's Ctrl-C
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

@@ -123,11 +123,11 @@ def _eval_arguments(data: Path, out: Path, *extra: str) -> list[str]:
     return arguments + list(extra)
 
 
-def _run_until_a_chunk_is_cached(data: Path, out: Path, cache: Path,
-                                 address: str) -> subprocess.Popen:
+def _run_until_a_chunk_is_cached(data: Path, out: Path, cache: Path, address: str,
+                                 **popen) -> subprocess.Popen:
     """``sodbench eval --scheduler address`` with a cache, running until a chunk is cached."""
     run = _sodbench(*_eval_arguments(data, out, "--cache-dir", str(cache),
-                                     "--scheduler", address))
+                                     "--scheduler", address), **popen)
     partial, deadline = cache / "partial", time.monotonic() + 120
     while time.monotonic() < deadline and not (
             partial.is_dir() and any(partial.rglob("*.json"))):
@@ -423,3 +423,35 @@ def test_a_scheduler_lost_without_a_cache_says_to_run_again(data, tmp_path):
         f"error: --scheduler {address}: the connection to the scheduler was lost during the "
         "run; run again once the cluster is back (with the cache, --resume would keep the "
         "finished chunks)"], err
+
+
+def test_ctrl_c_on_a_terminal_stops_a_local_cluster_run_with_one_line(data, local, tmp_path):
+    # Ctrl-C on a terminal signals the whole foreground group: the command and the local
+    # cluster's worker processes (which used to print a traceback each)
+    cache, gate = tmp_path / "cache", tmp_path / "gate"
+    slow = {"DASK_DISTRIBUTED__WORKER__PRELOAD": json.dumps([str(HERE / "dask_slow_units.py")]),
+            "SODBENCH_TEST_GATE": str(gate)}  # the local cluster's workers wait after chunk 0
+    run = _run_until_a_chunk_is_cached(data, tmp_path, cache, "local:2", env=slow,
+                                       start_new_session=True)
+    os.killpg(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    # click ends the "^C" line of a terminal with an empty line first
+    assert err.splitlines() == ["", "error: interrupted; finished work was kept (re-run to "
+                                    "resume)"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the cluster's processes end with the command
+        try:
+            os.killpg(run.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("processes of the command's group outlived it")
+    gate.touch()
+    again = _sodbench(*_eval_arguments(data, tmp_path, "--cache-dir", str(cache), "--resume",
+                                       "--scheduler", "local:2"))
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert "resumed 0 of 2 (dataset, method) results and 2 chunks" in err
+    assert _entries(load_results(tmp_path / "r.json")) == local[32]
