@@ -11,7 +11,7 @@ from click.core import ParameterSource
 
 from sodbench.cli.flags import flag_words, flags_named
 from sodbench.errors import SodbenchError
-from sodbench.folders.cluster import DEFAULT_TIMEOUT
+from sodbench.folders.cluster import DEFAULT_TIMEOUT, SCHEDULER_VARIABLE
 from sodbench.folders.inputs import name_problem
 
 __all__ = ["command", "parse_pred"]
@@ -166,7 +166,7 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
 @click.option("--max-memory", metavar="SIZE",
               help="Cap on peak memory, e.g. 8G: fewer jobs run when large images need it "
                    "[default: 3/4 of the machine's memory].")
-@click.option("--scheduler", metavar="ADDRESS", envvar="SODBENCH_DASK_SCHEDULER",
+@click.option("--scheduler", metavar="ADDRESS", envvar=SCHEDULER_VARIABLE,
               help="Score on a Dask cluster: tcp://HOST:PORT of a running `dask scheduler`, "
                    "or local:N (N worker processes here); needs sodbench[dask] "
                    "[default: $SODBENCH_DASK_SCHEDULER, else local worker processes].")
@@ -278,7 +278,7 @@ def _executor(ctx: click.Context, settings: dict, tasks: list, options):
         return contextlib.nullcontext()
     from sodbench.folders.cluster import connect
 
-    given = f"SODBENCH_DASK_SCHEDULER={scheduler}" if (
+    given = f"{SCHEDULER_VARIABLE}={scheduler}" if (
         ctx.get_parameter_source("scheduler") == ParameterSource.ENVIRONMENT) else (
         f"--scheduler {scheduler}")
     for key, flag, why in (("jobs", "--jobs", "the cluster's workers score the chunks"),
