@@ -221,6 +221,8 @@ def run(
     work = functools.partial(score_unit, options=options)
     if executor is not None:  # a Dask worker's errors name it (any other executor: as is)
         work = functools.partial(on_worker, work)
+        # its workers may run on other machines, in other working folders
+        units = [unit.absolute() for unit in units]
     execution = run_units(units, work, entries.unit_done, executor=executor, jobs=jobs,
                           progress=progress)
     for index in pending:

@@ -19,6 +19,7 @@ run beside.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -64,6 +65,13 @@ class WorkUnit(NamedTuple):
     def size(self) -> int:
         """Pairs to score in this unit (the progress bar counts them)."""
         return sum(len(pairs) for pairs in self.pairs)
+
+    def absolute(self) -> WorkUnit:
+        """This unit with every file path made absolute (from this process's working folder):
+        for workers that run elsewhere, in other working folders."""
+        return self._replace(pairs=tuple(
+            [tuple(Path(os.path.abspath(part)) if isinstance(part, Path) else part
+                   for part in pair) for pair in pairs] for pairs in self.pairs))
 
 
 def check_chunk_size(chunk_size, name: str = "chunk_size") -> int:

@@ -168,6 +168,23 @@ def test_running_scheduler_from_the_variable_equals_the_local_run(data, local, t
     assert document["provenance"]["execution"] == {"scheduler": address, "workers": 2}
 
 
+def test_relative_folders_are_read_by_workers_in_other_working_folders(data, tmp_path):
+    # the command runs in the data's parent folder; the workers, in this test's folder
+    arguments = ["eval", "--gt", "d/GT", "--quiet", "--no-cache"] + [
+        argument for method in METHODS for argument in ("--pred", f"{method}=d/pred/{method}")]
+    local_run = _sodbench(*arguments, "--json", str(tmp_path / "local.json"), "--jobs", "1",
+                          cwd=data.parent)
+    assert local_run.wait(300) == 0
+    with dask_cluster(tmp_path / "cluster") as (address, _):
+        remote = _sodbench(*arguments, "--json", str(tmp_path / "dask.json"), "--scheduler",
+                           address, cwd=data.parent)
+        out, err = remote.communicate(timeout=300)
+    assert remote.returncode == 0, err
+    assert _entries(load_results(tmp_path / "dask.json")) == _entries(
+        load_results(tmp_path / "local.json"))
+    assert load_results(tmp_path / "dask.json")["entries"][0]["paths"]["gt"] == "d/GT"
+
+
 def test_a_worker_killed_mid_run_loses_and_doubles_nothing(data, preds, local, tmp_path):
     with dask_cluster(tmp_path / "cluster", delay=0.5) as (address, processes), \
             distributed.Client(address, timeout=30, set_as_default=False) as client:
