@@ -23,6 +23,7 @@ COMMANDS = {
     "table": "Leaderboard tables (Markdown, LaTeX, CSV, HTML) from results.",
     "plot": "PR, F-measure and E-measure curves from results.",
     "check": "Fail when metrics drift from a baseline (for CI).",
+    "compare": "Bootstrap intervals and paired tests from per-image scores.",
     "profile": "Parameters, MACs/FLOPs and speed of a PyTorch model.",
     "predict": "Write saliency maps of a model for a folder of images.",
     "train": "Train a model (MINet) on an image/GT folder.",
