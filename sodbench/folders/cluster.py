@@ -164,9 +164,9 @@ def worker_report(folders: dict[str, int]) -> dict:
 
 
 def local_cluster(workers: int):
-    """The ``LocalCluster`` of ``--scheduler local:N``: ``workers`` processes of one thread on
-    127.0.0.1, no dashboard, no log lines, and no statistical profiler on the workers (it
-    samples the running unit every 10 ms: units computed 12% slower with it,
+    """The ``LocalCluster`` of ``--scheduler local:N``: ``workers`` processes of one thread,
+    listening on 127.0.0.1 only (random ports), no log lines, and no statistical profiler on
+    the workers (it samples the running unit every 10 ms: units computed 12% slower with it,
     benchmarks/eval_scale.py; give ``dask worker`` processes
     ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`` for the same). Close it after use."""
     distributed = _distributed()
@@ -174,9 +174,11 @@ def local_cluster(workers: int):
 
     # the nannies hand this configuration to the worker processes they start
     with dask.config.set({"distributed.worker.profile.enabled": False}), _workers_ignore_ctrl_c():
+        # the scheduler's HTTP endpoint starts even without a dashboard, on port 8787 unless
+        # told: a random loopback port, so that a second cluster does not warn on stderr
         return distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.CRITICAL)
+            dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
 
 
 @contextlib.contextmanager
