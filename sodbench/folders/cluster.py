@@ -33,7 +33,7 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.memory import keep_freed_memory
 
 __all__ = ["DEFAULT_TIMEOUT", "SCHEDULER_VARIABLE", "ClusterExecutor", "Scheduler", "connect",
-           "local_cluster", "on_worker", "parse_scheduler", "worker_report"]
+           "local_cluster", "lost_unit_message", "on_worker", "parse_scheduler", "worker_report"]
 
 #: The environment variable ``sodbench eval`` reads when ``--scheduler`` is not given.
 SCHEDULER_VARIABLE = "SODBENCH_DASK_SCHEDULER"
@@ -129,6 +129,20 @@ def on_worker(fn, /, *args, **kwargs):
     except SodbenchError as error:
         raise SodbenchError(f"{error} [on Dask worker {worker.address}, host "
                             f"{socket.gethostname()}]") from None
+
+
+def lost_unit_message(error: BaseException) -> str | None:
+    """The one-line text for Dask's ``KilledWorker`` (a unit whose workers died, again and
+    again: out of memory, a crash), None for any other error. Dask is not imported here."""
+    if type(error).__name__ != "KilledWorker" or not type(error).__module__.startswith(
+            "distributed"):
+        return None
+    times = getattr(error, "allowed_failures", None)
+    worker = getattr(getattr(error, "last_worker", None), "address", "?")
+    return (f"a unit of work stopped {'its' if times is None else times + 1} Dask workers in "
+            f"a row (the last: {worker}): too little memory for its images is the usual "
+            "cause (raise `dask worker --memory-limit`; docs/distributed.md, \"Workers\"); "
+            "the chunks that finished are kept, --resume scores the rest")
 
 
 def _dask_worker():

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sodbench.errors import SodbenchError
 from sodbench.folders.cache import ResultCache, cache_key
-from sodbench.folders.cluster import on_worker
+from sodbench.folders.cluster import lost_unit_message, on_worker
 from sodbench.folders.entries import EntryResult, finish, provenance
 from sodbench.folders.images import RESIZE_POLICY, map_pixels
 from sodbench.folders.memory import default_max_memory, fit_jobs, parse_size, size_text
@@ -223,8 +223,14 @@ def run(
         work = functools.partial(on_worker, work)
         # its workers may run on other machines, in other working folders
         units = [unit.absolute() for unit in units]
-    execution = run_units(units, work, entries.unit_done, executor=executor, jobs=jobs,
-                          progress=progress)
+    try:
+        execution = run_units(units, work, entries.unit_done, executor=executor, jobs=jobs,
+                              progress=progress)
+    except Exception as error:
+        message = lost_unit_message(error)
+        if message is None:
+            raise
+        raise SodbenchError(message) from None
     for index in pending:
         entries.results[index].execution = execution
     return [entries.results[index] for index in range(len(tasks))]

@@ -486,3 +486,27 @@ def test_ctrl_c_on_a_terminal_stops_a_local_cluster_run_with_one_line(data, loca
     assert again.returncode == 0, err
     assert "resumed 0 of 2 (dataset, method) results and 2 chunks" in err
     assert _entries(load_results(tmp_path / "r.json")) == local[32]
+
+
+def test_a_unit_that_kills_its_workers_is_one_line(data, preds, tmp_path):
+    # Dask gives up on a unit after its workers died three times running (KilledWorker):
+    # one line, not Dask's traceback
+    from concurrent.futures import Executor, Future
+
+    from distributed.scheduler import KilledWorker
+
+    from sodbench.errors import SodbenchError
+
+    class Dying:
+        address = "tcp://10.0.0.7:40123"
+
+    class KillsWorkers(Executor):
+        def submit(self, fn, /, *args, **kwargs):
+            future = Future()
+            future.set_exception(KilledWorker("score_unit-1", Dying(), 3))
+            return future
+
+    with pytest.raises(SodbenchError, match=r"^a unit of work stopped 4 Dask workers in a row "
+                                            r"\(the last: tcp://10\.0\.0\.7:40123\): too "
+                                            r"little memory"):
+        evaluate(data / "GT", preds, executor=KillsWorkers())
