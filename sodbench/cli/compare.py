@@ -21,6 +21,8 @@ __all__ = ["command"]
               help="The method every other is compared with [default: the best mean].")
 @click.option("--dataset", metavar="NAME",
               help="The dataset, when the CSV holds several.")
+@click.option("--subset", metavar="NAME",
+              help="Only the images of this subset (a CSV of eval --subset ...).")
 @click.option("--resamples", type=int, default=10_000, show_default=True,
               help="Bootstrap resamples (at least 100).")
 @click.option("--seed", type=int, default=0, show_default=True,
@@ -29,7 +31,8 @@ __all__ = ["command"]
               show_default=True, help="Bootstrap interval: BCa or percentile.")
 @click.option("--json", "json_path", type=click.Path(), metavar="FILE",
               help="Also write the comparison as JSON here.")
-def command(per_image, metric, baseline, dataset, resamples, seed, interval, json_path):
+def command(per_image, metric, baseline, dataset, subset, resamples, seed, interval,
+            json_path):
     """Is the gain real? Compare the methods of PER_IMAGE.csv (from eval --per-image) on one
     metric: 95% bootstrap intervals, paired Wilcoxon tests (Holm-corrected) and the images
     each method wins, ties and loses against the baseline."""
@@ -39,7 +42,7 @@ def command(per_image, metric, baseline, dataset, resamples, seed, interval, jso
         plan.add_output(json_path, "--json")
     frame = significance.read_per_image(per_image)
     result = significance.compare(frame, metric, baseline=baseline, dataset=dataset,
-                                  resamples=resamples, seed=seed, interval=interval,
+                                  subset=subset, resamples=resamples, seed=seed, interval=interval,
                                   source=str(per_image))
     if json_path:
         atomic_write(json_path, json.dumps(_no_nan(result), indent=2, allow_nan=False) + "\n")

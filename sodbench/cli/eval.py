@@ -19,11 +19,12 @@ __all__ = ["command", "parse_pred"]
 _CONFIGURABLE = ("conventions", "metrics", "jobs", "json", "per_image", "curves", "on_missing",
                  "cache_dir", "quiet", "gt_prefix", "gt_suffix", "pred_prefix", "pred_suffix",
                  "allow_emptied_gt", "skip_empty_gt", "max_memory", "scheduler",
-                 "scheduler_timeout")
+                 "scheduler_timeout", "subset", "subsets", "subset_preset", "size_buckets")
 # The library's errors name its arguments; a command-line user sets them with these flags.
 _FLAGS = {"allow_emptied_gt": "--allow-emptied-gt", "dataset": "--dataset", "jobs": "--jobs",
           "skip_empty_gt": "--skip-empty-gt", "images": "--images",
-          "max_memory": "--max-memory", "scheduler": "--scheduler"}
+          "max_memory": "--max-memory", "scheduler": "--scheduler",
+          "subset_preset": "--subset-preset", "size_buckets": "--size-buckets"}
 
 
 def _phrases() -> dict[str, str]:
@@ -116,6 +117,8 @@ def _output_plan(tasks: list, settings: dict, config: str | None):
         plan.add_input_folder(task.pred_dir, f"the prediction folder {task.pred_dir}")
         if task.images_dir is not None:
             plan.add_input_folder(task.images_dir, f"the image folder {task.images_dir}")
+    if settings["subsets"]:
+        plan.add_input(settings["subsets"], f"--subsets {settings['subsets']}")
     for key, option in (("json", "--json"), ("per_image", "--per-image"), ("curves", "--curves")):
         if settings[key]:
             plan.add_output(settings[key], option)
@@ -192,6 +195,16 @@ def _check_cache_place(cache_dir: Path, tasks: list, option: str) -> None:
                    "for every method (the COD10K rule).")
 @click.option("--images", type=click.Path(), metavar="DIR",
               help="Folder of the RGB images, paired with the GT by name (CCM reads them).")
+@click.option("--subset", multiple=True, metavar="NAME=GLOB",
+              help="Also score the images whose name matches GLOB as subset NAME (e.g. "
+                   "scratches='Sc_*'); repeat for several.")
+@click.option("--subsets", type=click.Path(), metavar="FILE.csv",
+              help="Also score subsets listed in a CSV with columns name,subset.")
+@click.option("--subset-preset", metavar="NAME",
+              help="Named subsets of a known dataset: sd-saliency-900 (In, Pa, Sc).")
+@click.option("--size-buckets", is_flag=False, flag_value="1%,10%", metavar="[T1,T2]",
+              help="Also score small / medium / large objects: GT foreground below T1, "
+                   "below T2, from T2 [default thresholds: 1%,10%].")
 @click.option("--no-cache", is_flag=True, help="Neither reuse nor store cached results.")
 @click.option("--cache-dir", type=click.Path(),
               help="Cache folder [default: $SODBENCH_CACHE_DIR or .sodbench_cache/ "
@@ -212,15 +225,18 @@ def _evaluate(ctx: click.Context, params: dict) -> None:
     from sodbench.folders.evaluation import document, run
     from sodbench.folders.memory import keep_freed_memory
     from sodbench.folders.results import dump_results
+    from sodbench.folders.subsets import subset_rule
     from sodbench.folders.tasks import Options
 
     tasks, settings = _settings(ctx, params)
+    subsets = subset_rule(settings["subset"], settings["subsets"], settings["subset_preset"],
+                          settings["size_buckets"])
     options = Options(
         conventions=settings["conventions"], metrics=_parse_metrics(settings["metrics"]),
         on_missing=settings["on_missing"], gt_prefix=settings["gt_prefix"],
         gt_suffix=settings["gt_suffix"], pred_prefix=settings["pred_prefix"],
         pred_suffix=settings["pred_suffix"], allow_emptied_gt=settings["allow_emptied_gt"],
-        skip_empty_gt=settings["skip_empty_gt"])
+        skip_empty_gt=settings["skip_empty_gt"], subsets=subsets)
     _check_needs(options, tasks, from_config=bool(params["config"]))
     _check_curves(settings, options.metrics)
     if settings["no_cache"] and params["resume"]:

@@ -17,7 +17,7 @@ from sodbench.reports import leaderboards, tables
 FLAGS = {"leaderboard": "--leaderboard", "allow_partial": "--allow-partial",
          "allow_other_conventions": "--allow-other-conventions", "columns": "--columns",
          "flops": "--flops", "fmt": "--format", "digits": "--digits", "highlight": "--highlight",
-         "conventions": "--conventions"}
+         "conventions": "--conventions", "subsets": "--subsets"}
 
 
 def _profile_specs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -31,6 +31,13 @@ def _profile_specs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
         else:
             pairs.append(("", spec))
     return pairs
+
+
+def _subsets(value: str | None):
+    """``--subsets`` (all), ``--subsets In,Pa`` (those), or not given."""
+    if value is None:
+        return False
+    return [name.strip() for name in value.split(",") if name.strip()] if value else True
 
 
 def _phrases() -> dict[str, str]:
@@ -98,9 +105,12 @@ def _plan(results, specs, leaderboard, out) -> None:
               show_default=True,
               help="FLOPs (G) column: paper-compatible MACs (as the MINet paper), MACs, "
                    "or FLOPs = 2 x MACs.")
+@click.option("--subsets", is_flag=False, flag_value="", default=None, metavar="[LIST]",
+              help="A column group per subset of each dataset (eval --subset, "
+                   "--subset-preset, --size-buckets): all, or those named (In,Pa,Sc).")
 @click.option("--out", help="Write here (atomically) instead of stdout.")
 def command(results, profile_json, leaderboard, allow_partial, allow_other_conventions, fmt,
-            digits, highlight, columns, flops, out):
+            digits, highlight, columns, flops, subsets, out):
     """Render RESULTS.json (from `sodbench eval --json`) as a Markdown/LaTeX/CSV/HTML table."""
     if results is None and leaderboard is None:
         raise click.UsageError("give RESULTS.json, --leaderboard NAME, or both")
@@ -121,7 +131,7 @@ def command(results, profile_json, leaderboard, allow_partial, allow_other_conve
         table = tables.build_table(
             document, profiles=_profiles(specs), leaderboard=board, flops=flops,
             columns=chosen, allow_partial=allow_partial,
-            allow_other_conventions=allow_other_conventions,
+            allow_other_conventions=allow_other_conventions, subsets=_subsets(subsets),
         )
         fmt = fmt or (tables.format_for_path(out) if out else None) or "md"
         text = tables.render(table, fmt, digits=digits, highlight=highlight)

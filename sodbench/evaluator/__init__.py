@@ -6,6 +6,8 @@
 """
 
 from sodbench.evaluator.core import SINGLE_IMAGE_PIXELS, Evaluator, chunk_images
+from sodbench.evaluator.subsets import Subset, Subsets
 from sodbench.metrics.groundtruth import GroundTruth
 
-__all__ = ["SINGLE_IMAGE_PIXELS", "Evaluator", "GroundTruth", "chunk_images"]
+__all__ = ["SINGLE_IMAGE_PIXELS", "Evaluator", "GroundTruth", "Subset", "Subsets",
+           "chunk_images"]

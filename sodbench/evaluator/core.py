@@ -17,7 +17,8 @@ import numpy as np
 from sodbench.errors import SodbenchError
 from sodbench.evaluator.buffer import Buffer
 from sodbench.evaluator.pending import Pending, settled
-from sodbench.evaluator.state import check_state, select_metrics, state_numbers
+from sodbench.evaluator.state import check_state, select_metrics, state_numbers, subset_state
+from sodbench.evaluator.subsets import SEPARATOR, Subsets
 from sodbench.metrics import engine, validate
 from sodbench.metrics.batch import Batch
 from sodbench.metrics.conventions import DEFAULT_CONVENTIONS, get_conventions
@@ -77,6 +78,10 @@ class Evaluator:
         mask, a uint16 {0, 255} one) as all background instead of refusing it.
     executor : concurrent.futures.Executor, optional
         Runs that work instead of the Evaluator's own threads (``threads`` is then unused).
+    subsets : sodbench.evaluator.Subsets, optional
+        Subsets scored besides the whole set (by image name and by GT object size): their
+        curve sums and totals are kept beside the whole set's, and ``compute(subset=NAME)``
+        gives a subset's scores (docs/subsets.md). Images need ``names=`` for name subsets.
 
     Examples
     --------
@@ -91,7 +96,12 @@ class Evaluator:
     """
 
     def __init__(self, conventions=DEFAULT_CONVENTIONS, metrics=None, threads=None, *,
-                 allow_emptied_gt: bool = False, executor: Executor | None = None):
+                 allow_emptied_gt: bool = False, executor: Executor | None = None,
+                 subsets: Subsets | None = None):
+        if subsets is not None and not isinstance(subsets, Subsets):
+            raise SodbenchError(f"subsets={subsets!r}: pass a sodbench.evaluator.Subsets "
+                                "(Subsets.build(...)) or None")
+        self.subsets = subsets
         self.conventions = get_conventions(conventions)
         self.allow_emptied_gt = bool(allow_emptied_gt)
         self.metrics = select_metrics(metrics)
@@ -111,6 +121,24 @@ class Evaluator:
         self._totals = {name: np.zeros(shape)
                         for name, shape in engine.total_shapes(self.metrics).items()}
         self._pending = Pending()
+        # per image, the subsets it is in; per subset, its own curve sums and totals
+        self._memberships: list[tuple[str, ...]] = []
+        self._subset_sums = {subset: self._empty_sums() for subset in self.subset_names}
+
+    def _empty_sums(self) -> dict[str, np.ndarray]:
+        return {**{name: np.zeros_like(total) for name, total in self._curve_sums.items()},
+                **{name: np.zeros_like(total) for name, total in self._totals.items()}}
+
+    @property
+    def subset_names(self) -> tuple[str, ...]:
+        """The subsets scored besides the whole set (none without ``subsets``)."""
+        return () if self.subsets is None else self.subsets.names
+
+    def subset_members(self) -> dict[str, tuple[str, ...]]:
+        """Subset name -> the names of the pairs added so far that are in it, in order."""
+        return {subset: tuple(name for name, member in zip(self._names, self._memberships,
+                                                           strict=True) if subset in member)
+                for subset in self.subset_names}
 
     @property
     def n_images(self) -> int:
@@ -154,37 +182,52 @@ class Evaluator:
         if any(key in self.metrics for key in _E_KEYS):
             validate.check_emeasure_size(pred.shape)
         names = self._new_names(names, len(pred))
+        members = self._members(names, gt)
         step = chunk_images(pred)
         if len(pred) < step:  # scored with the next small updates of its size (buffer.py)
             if not self._buffer.accepts(pred) or len(self._buffer) + len(pred) > step:
                 self._flush()
             self._buffer.add(pred, gt, images)
             self._names.extend(names)
+            self._memberships.extend(members)
             return
         self._flush()
         self._add(pred, gt, [(start, min(start + step, len(pred)))
-                             for start in range(0, len(pred), step)], images=images)
+                             for start in range(0, len(pred), step)], members, images=images)
         self._names.extend(names)
+        self._memberships.extend(members)
+
+    def _members(self, names: list[str], gt: GroundTruth) -> list[tuple[str, ...]]:
+        """The subsets of each new pair (from its name and its GT's foreground fraction)."""
+        if self.subsets is None:
+            return [()] * len(names)
+        fractions = gt.mask.reshape(len(gt.mask), -1).mean(axis=1)
+        return self.subsets.members(names, fractions)
 
     def _flush(self) -> None:
         """Score the small updates waiting in the buffer, as one chunk."""
         if len(self._buffer):
+            members = self._memberships[self.n_images - len(self._buffer):]
             pred, gt, images, updates = self._buffer.take()
-            self._add(pred, gt, [(0, len(pred))], updates, images=images)
+            self._add(pred, gt, [(0, len(pred))], members, updates, images=images)
 
-    def _add(self, pred, gt: GroundTruth, chunks, updates=None, *, images=None) -> None:
+    def _add(self, pred, gt: GroundTruth, chunks, members, updates=None, *,
+             images=None) -> None:
         """Score ``pred`` chunk by chunk and add the values to the state.
 
         Curve sums and totals are added to the state one chunk at a time (one update at a
         time for a buffered chunk, ``updates``): the sums then depend only on the sequence of
         chunks, not on how the updates that made them were grouped or buffered, so scoring a
-        run of pairs in one update or in chunk-sized updates gives the same bits.
+        run of pairs in one update or in chunk-sized updates gives the same bits. Each
+        subset's sums are added the same way, from its rows of each chunk (``members``: the
+        subsets of each row of ``pred``).
         """
         executor = self._work_executor() if set(THREADED_KEYS) & set(self._scalars) else None
         # scored first and stored after the last chunk, so an error in any chunk leaves the
         # evaluator as it was
         scalars = {key: [] for key in self._scalars}
         parts: dict[str, list] = {name: [] for name in {**self._curve_sums, **self._totals}}
+        subset_parts = {subset: {name: [] for name in parts} for subset in self._subset_sums}
         futures = []
         for start, stop in chunks:
             part = None if images is None else images[start:stop]
@@ -197,15 +240,24 @@ class Evaluator:
                     futures.extend(values)
                 else:
                     scalars[key].extend(np.asarray(values, dtype=np.float64).tolist())
+            spans = [(0, stop - start)] if updates is None else updates
             for name, values in {**curves, **totals}.items():
-                parts[name] += ([values.sum(axis=0)] if updates is None
-                                else [values[a:b].sum(axis=0) for a, b in updates])
+                parts[name] += [values[a:b].sum(axis=0) for a, b in spans]
+            for subset, store in subset_parts.items():
+                inside = np.array([subset in member for member in members[start:stop]])
+                for name, values in {**curves, **totals}.items():
+                    store[name] += [values[a:b][inside[a:b]].sum(axis=0)
+                                    for a, b in spans if inside[a:b].any()]
         for key, values in scalars.items():
             self._scalars[key].extend(values)
         for store in (self._curve_sums, self._totals):
             for name in store:
                 for total in parts[name]:
                     store[name] += total
+        for subset, sums in self._subset_sums.items():
+            for name, total in sums.items():
+                for part in subset_parts[subset][name]:
+                    total += part
         self._pending.add(futures, pred[0].size)
 
     def _work_executor(self) -> Executor | None:
@@ -237,18 +289,35 @@ class Evaluator:
             raise SodbenchError(f"got {len(names)} names for {count} images")
         return names
 
-    def compute(self) -> dict:
-        """Dataset scores: the selected scalar keys as floats, plus ``"curves"`` (mean curves)."""
+    def compute(self, subset: str | None = None) -> dict:
+        """Dataset scores: the selected scalar keys as floats, plus ``"curves"`` (mean curves).
+
+        ``subset``: the scores of that subset's images only (one of :attr:`subset_names`).
+        """
         if self.n_images == 0:
             raise SodbenchError("no images were evaluated: call update() before compute()")
         self._settle()
-        curves = {name: total / self.n_images for name, total in self._curve_sums.items()}
+        if subset is None:
+            return self._scores(self._scalars, self._curve_sums, self._totals, self.n_images)
+        if subset not in self._subset_sums:
+            known = ", ".join(self.subset_names) or "none: pass subsets= to the Evaluator"
+            raise SodbenchError(f"subset {subset!r} is not scored (subsets: {known})")
+        rows = [index for index, member in enumerate(self._memberships) if subset in member]
+        if not rows:
+            raise SodbenchError(f"subset {subset!r} holds none of the {self.n_images} images")
+        sums = self._subset_sums[subset]
+        scalars = {key: [values[row] for row in rows] for key, values in self._scalars.items()}
+        return self._scores(scalars, {name: sums[name] for name in self._curve_sums},
+                            {name: sums[name] for name in self._totals}, len(rows))
+
+    def _scores(self, scalars: dict, curve_sums: dict, totals: dict, count: int) -> dict:
+        curves = {name: total / count for name, total in curve_sums.items()}
         results = {}
         for key in self.metrics:
-            if key in self._scalars:
-                results[key] = float(np.mean(np.array(self._scalars[key], dtype=np.float64)))
+            if key in scalars:
+                results[key] = float(np.mean(np.array(scalars[key], dtype=np.float64)))
             elif KEYS[key].total is not None:
-                results[key] = engine.finish(key, self._totals)
+                results[key] = engine.finish(key, totals)
             else:
                 statistic = {"max": np.max, "min": np.min, "mean": np.mean}[KEYS[key].statistic]
                 results[key] = float(statistic(curves[KEYS[key].curve]))
@@ -262,6 +331,8 @@ class Evaluator:
         self._settle()
         columns = {"name": list(self._names)}
         columns.update({key: list(values) for key, values in self._scalars.items()})
+        if self.subsets is not None:
+            columns["subsets"] = [SEPARATOR.join(member) for member in self._memberships]
         return pd.DataFrame(columns)
 
     def merge(self, other: Evaluator) -> None:
@@ -277,9 +348,16 @@ class Evaluator:
         if other is self:
             raise SodbenchError("cannot merge an evaluator into itself (it would count every "
                                 "image twice)")
+        if other.subsets != self.subsets:
+            raise SodbenchError("cannot merge evaluators with different subsets")
         self._settle()
         other._settle()
         self._names.extend(other._names)
+        self._memberships.extend(other._memberships)
+        for subset, sums in other._subset_sums.items():
+            mine = self._subset_sums[subset]
+            for name, total in sums.items():
+                mine[name] = mine[name] + total
         for key, values in other._scalars.items():
             self._scalars[key].extend(values)
         for name, total in other._curve_sums.items():
@@ -296,6 +374,11 @@ class Evaluator:
             "scalars": {key: list(values) for key, values in self._scalars.items()},
             "curve_sums": {name: total.tolist() for name, total in self._curve_sums.items()},
             "totals": {name: total.ravel().tolist() for name, total in self._totals.items()},
+            **({} if self.subsets is None else {"subsets": {
+                "rule": self.subsets.describe(),
+                "members": [list(member) for member in self._memberships],
+                "sums": {subset: {name: total.ravel().tolist() for name, total in sums.items()}
+                         for subset, sums in self._subset_sums.items()}}}),
         }
 
     @classmethod
@@ -307,7 +390,10 @@ class Evaluator:
         instead of giving an evaluator whose numbers are wrong.
         """
         check_state(state)
-        evaluator = cls(state["conventions"], metrics=state["metrics"], threads=threads)
+        subsets = state.get("subsets")
+        rule = None if subsets is None else Subsets.from_description(subsets.get("rule"))
+        evaluator = cls(state["conventions"], metrics=state["metrics"], threads=threads,
+                        subsets=rule)
         scalars, curve_sums, names = state["scalars"], state["curve_sums"], state["names"]
         totals = state.get("totals", {})
         if (not isinstance(scalars, dict) or not isinstance(curve_sums, dict)
@@ -326,6 +412,10 @@ class Evaluator:
         evaluator._totals = {
             name: state_numbers(totals[name], f"totals[{name!r}]", total.size).reshape(total.shape)
             for name, total in evaluator._totals.items()}
+        evaluator._memberships = [()] * len(names)
+        if rule is not None:
+            evaluator._memberships, evaluator._subset_sums = subset_state(
+                subsets, rule, len(names), evaluator._empty_sums())
         return evaluator
 
     def __getstate__(self) -> dict:

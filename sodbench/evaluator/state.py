@@ -9,12 +9,13 @@ import numpy as np
 from sodbench.errors import SodbenchError
 from sodbench.metrics.keys import GROUPS, expand
 
-__all__ = ["OPTIONAL_STATE_KEYS", "STATE_KEYS", "check_state", "select_metrics", "state_numbers"]
+__all__ = ["OPTIONAL_STATE_KEYS", "STATE_KEYS", "check_state", "select_metrics", "state_numbers",
+           "subset_state"]
 
 #: The keys of :meth:`sodbench.Evaluator.state`.
 STATE_KEYS = ("conventions", "metrics", "names", "scalars", "curve_sums")
 #: Keys a state may have besides (a state saved before sodbench had dataset-wide keys has none).
-OPTIONAL_STATE_KEYS = ("totals",)
+OPTIONAL_STATE_KEYS = ("totals", "subsets")
 
 
 def select_metrics(metrics) -> tuple[str, ...]:
@@ -60,3 +61,24 @@ def state_numbers(values, what: str, length: int) -> np.ndarray:
     if not np.isfinite(array).all():
         raise SodbenchError(f"evaluator state: {what} holds NaN or inf")
     return array
+
+
+def subset_state(state, rule, count: int, empty: dict[str, np.ndarray]):
+    """The subsets part of a saved state -> (each image's subsets, each subset's sums), checked
+    against ``rule`` (a :class:`~sodbench.evaluator.Subsets`), ``count`` images and the
+    shapes of ``empty`` (one subset's sums, all zero)."""
+    members, sums = state.get("members"), state.get("sums")
+    if (not isinstance(members, list) or len(members) != count or not isinstance(sums, dict)
+            or set(sums) != set(rule.names)
+            or not all(isinstance(member, list) and set(member) <= set(rule.names)
+                       for member in members)):
+        raise SodbenchError("evaluator state: subsets do not match its rule and names")
+    checked = {}
+    for subset, parts in sums.items():
+        if not isinstance(parts, dict) or set(parts) != set(empty):
+            raise SodbenchError(f"evaluator state: subset {subset!r} lacks some sums")
+        checked[subset] = {
+            name: state_numbers(parts[name], f"subsets sums[{subset!r}][{name!r}]",
+                                total.size).reshape(total.shape)
+            for name, total in empty.items()}
+    return [tuple(member) for member in members], checked

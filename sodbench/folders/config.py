@@ -18,6 +18,10 @@ Schema (relative paths are relative to the config file; every key is optional un
     gt_prefix = ""                   # also gt_suffix, pred_prefix, pred_suffix
     allow_emptied_gt = false
     skip_empty_gt = false            # true: leave out images whose GT is empty (COD10K rule)
+    subset = ["scratches=Sc_*"]      # subsets besides the whole set (docs/subsets.md)
+    subsets = "classes.csv"          # name,subset rows
+    subset_preset = "sd-saliency-900"
+    size_buckets = "1%,10%"
 
     [[dataset]]
     name = "SD-Saliency-900"         # required
@@ -48,6 +52,7 @@ import sys
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
+from sodbench.evaluator.subsets import PRESETS, parse_size_buckets
 from sodbench.folders.cluster import parse_scheduler
 from sodbench.folders.inputs import input_problem, open_input
 from sodbench.folders.layouts import (
@@ -61,6 +66,7 @@ from sodbench.folders.layouts import (
 )
 from sodbench.folders.memory import parse_size
 from sodbench.folders.pairing import ON_MISSING
+from sodbench.folders.subsets import parse_subset
 from sodbench.folders.tasks import Task
 from sodbench.metrics.conventions import CONVENTIONS
 from sodbench.metrics.keys import expand
@@ -77,9 +83,10 @@ OPTION_TYPES = {
     "per_image": str, "curves": str, "on_missing": str, "cache": bool, "cache_dir": str,
     "quiet": bool, "gt_prefix": str, "gt_suffix": str, "pred_prefix": str, "pred_suffix": str,
     "allow_emptied_gt": bool, "skip_empty_gt": bool, "max_memory": (str, int),
-    "scheduler": str, "scheduler_timeout": (int, float),
+    "scheduler": str, "scheduler_timeout": (int, float), "subset": list, "subsets": str,
+    "subset_preset": str, "size_buckets": str,
 }
-PATH_OPTIONS = ("json", "per_image", "curves", "cache_dir")
+PATH_OPTIONS = ("json", "per_image", "curves", "cache_dir", "subsets")
 DATASET_KEYS = {"name", "layout", "root", "gt", "images", "pred", "pred_root", "methods"}
 TOP_KEYS = {"options", "dataset", "pred_root", "methods"}
 
@@ -171,6 +178,8 @@ def _options(table, base: Path, where: ConfigPlace) -> dict:
                 raise where.error(key, str(error).partition(": ")[2]) from None
         if key == "scheduler_timeout" and not 0 < value < float("inf"):
             raise where.error(key, f"{value}: give a number of seconds above 0")
+        if key in ("subset", "subset_preset", "size_buckets"):
+            _check_subset_option(key, value, where)
         if key == "on_missing" and value not in ON_MISSING:
             raise where.error(key, f"{value!r}: choose one of {', '.join(ON_MISSING)}")
         if key in ("conventions", "profile") and value not in CONVENTIONS:
@@ -185,6 +194,21 @@ def _options(table, base: Path, where: ConfigPlace) -> dict:
                               "keep 'conventions' only")
         options["conventions"] = options.pop("profile")
     return options
+
+
+def _check_subset_option(key: str, value, where: ConfigPlace) -> None:
+    try:
+        if key == "subset":
+            if not all(isinstance(item, str) for item in value):
+                raise SodbenchError("must be a list of NAME=GLOB strings")
+            for item in value:
+                parse_subset(item)
+        elif key == "subset_preset" and value not in PRESETS:
+            raise SodbenchError(f"unknown preset {value!r}: choose one of {', '.join(PRESETS)}")
+        elif key == "size_buckets":
+            parse_size_buckets(value)
+    except SodbenchError as error:
+        raise where.error(key, str(error)) from None
 
 
 def _dataset_tasks(table, defaults: dict, base: Path, path: Path, number: int) -> list[Task]:

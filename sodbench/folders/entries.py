@@ -62,17 +62,12 @@ def entry(task: Task, pairing: Pairing, evaluator: Evaluator, notes: list[Note],
           options: Options) -> dict:
     """The results entry of a finished (dataset, method): metrics, curves, counts, notes."""
     images_used = task.images_dir is not None and reads_images(options.keys)
-    results = evaluator.compute()
-    curves = results.pop("curves")
     skipped = count(notes, NoteKind.UNREADABLE, NoteKind.GT_UNREADABLE, NoteKind.IMAGE_UNREADABLE)
     # under skip_empty_gt an empty GT is not part of the dataset: out of n_gt and coverage
     empty = count(notes, NoteKind.GT_EMPTY_SKIPPED)
     n_evaluated = len(pairing.pairs) - skipped - empty
     n_gt = pairing.n_gt - empty
-    # Which images were scored, not only how many: `check` and `table` refuse to compare
-    # entries scored on different image sets. Sorted, so chunk order and resumes do not matter.
-    scored = sorted(str(name) for name in evaluator.names)
-    images_sha256 = hashlib.sha256("\n".join(scored).encode("utf-8")).hexdigest()
+    subsets, empty_subsets = _subsets(evaluator)
     return {
         "dataset": task.dataset,
         "method": task.method,
@@ -87,15 +82,44 @@ def entry(task: Task, pairing: Pairing, evaluator: Evaluator, notes: list[Note],
             "n_unreadable": skipped,
             "n_extra": len(pairing.extra),
             "n_empty_skipped": empty,
-            "images_sha256": images_sha256,
+            "images_sha256": _digest(evaluator.names),
         },
-        "metrics": {key: float(value) for key, value in results.items()},
-        "curves": {"threshold": THRESHOLDS,
-                   **{k: np.asarray(v) for k, v in curves.items() if len(v) == len(THRESHOLDS)}},
-        "notes": pairing.notes() + describe(notes),
+        **_scores(evaluator.compute()),
+        **({"subsets": subsets} if evaluator.subsets is not None else {}),
+        "notes": pairing.notes() + describe(notes) + empty_subsets,
         "paths": {"gt": str(task.gt_dir), "pred": str(task.pred_dir),
                   **({"images": str(task.images_dir)} if images_used else {})},
     }
+
+
+def _digest(names) -> str:
+    """Which images were scored, not only how many: `check` and `table` refuse to compare
+    entries scored on different image sets. Sorted, so chunk order and resumes do not
+    matter."""
+    scored = sorted(str(name) for name in names)
+    return hashlib.sha256("\n".join(scored).encode("utf-8")).hexdigest()
+
+
+def _scores(results: dict) -> dict:
+    """``Evaluator.compute()`` output as an entry's ``metrics`` and ``curves``."""
+    curves = results.pop("curves")
+    return {"metrics": {key: float(value) for key, value in results.items()},
+            "curves": {"threshold": THRESHOLDS,
+                       **{k: np.asarray(v) for k, v in curves.items()
+                          if len(v) == len(THRESHOLDS)}}}
+
+
+def _subsets(evaluator: Evaluator) -> tuple[dict, list[str]]:
+    """Each subset's block (counts, metrics, curves) and a note per subset with no image."""
+    blocks, notes = {}, []
+    per_subset = evaluator.subset_members()
+    for subset, names in per_subset.items():
+        if not names:
+            notes.append(f"subset {subset} holds no scored image: not in the results")
+            continue
+        blocks[subset] = {"counts": {"n_evaluated": len(names), "images_sha256": _digest(names)},
+                          **_scores(evaluator.compute(subset=subset))}
+    return blocks, notes
 
 
 def finish(task: Task, pairing: Pairing, chunks: Iterable[Scored],

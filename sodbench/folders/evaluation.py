@@ -23,6 +23,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from sodbench.errors import SodbenchError
+from sodbench.evaluator.subsets import Subsets
 from sodbench.folders.cache import ResultCache, cache_key
 from sodbench.folders.cluster import lost_unit_message, on_worker
 from sodbench.folders.entries import EntryResult, finish, provenance
@@ -51,6 +52,7 @@ from sodbench.folders.scoring import (
     score_unit,
     to_payload,
 )
+from sodbench.folders.subsets import check_subsets
 from sodbench.folders.tasks import Options, Task, check_tasks, default_dataset_name
 from sodbench.metrics.extras import reads_images, require_extra
 from sodbench.workers import worker_count
@@ -209,6 +211,7 @@ def run(
     cache = ResultCache(check_folder(cache_dir, "cache_dir")) if cache_dir is not None else None
     pairings = _pairings(tasks, options)
     check_tasks(tasks)
+    check_subsets(options.subsets, pairings)
     entries = _Entries(tasks, pairings, options, cache, chunk_size)
     pending = entries.pending()
     folders = {index: str(tasks[index].gt_dir.resolve()) for index in pending}
@@ -283,6 +286,9 @@ def evaluate(
     allow_emptied_gt: bool = False,
     skip_empty_gt: bool = False,
     images: str | os.PathLike | None = None,
+    subsets=None,
+    subset_preset: str | None = None,
+    size_buckets=None,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> dict:
@@ -323,6 +329,15 @@ def evaluate(
     images : path-like, optional
         Folder of the dataset's RGB images, paired with the GT by name; needed by ``CCM``,
         unused otherwise.
+    subsets : mapping or sodbench.evaluator.Subsets, optional
+        Subsets scored besides the whole set: ``{"scratches": "Sc_*"}`` (name -> glob or
+        globs of image names), or a :class:`~sodbench.evaluator.Subsets` rule. Each entry
+        then has ``"subsets"``; a subset that takes no GT name is refused (docs/subsets.md).
+    subset_preset : str, optional
+        Named subsets of a known dataset (``"sd-saliency-900"``: ``In``, ``Pa``, ``Sc``).
+    size_buckets : bool or str or (float, float), optional
+        Also split the images by the GT's foreground fraction: True for small (< 1%),
+        medium (< 10%) and large; or the two thresholds (``"0.5%,5%"``).
     cache_dir : path-like, optional
         Reuse and store results there (no cache by default in the API).
     progress : bool
@@ -341,10 +356,16 @@ def evaluate(
     if not preds:
         raise SodbenchError("preds is empty: give at least one method's prediction folder")
     # unknown keys, an empty selection (not read as the default): refused by Options
+    rule = subsets if isinstance(subsets, Subsets) else Subsets.build(
+        subsets, preset=subset_preset, size_buckets=size_buckets)
+    if isinstance(subsets, Subsets) and (subset_preset is not None or size_buckets):
+        raise SodbenchError("subsets= is a Subsets rule: put the preset and size buckets in "
+                            "it (Subsets.build) instead of subset_preset=/size_buckets=")
     options = Options(conventions=conventions, metrics=metrics,
                       on_missing=on_missing, gt_prefix=gt_prefix, gt_suffix=gt_suffix,
                       pred_prefix=pred_prefix, pred_suffix=pred_suffix,
-                      allow_emptied_gt=allow_emptied_gt, skip_empty_gt=skip_empty_gt)
+                      allow_emptied_gt=allow_emptied_gt, skip_empty_gt=skip_empty_gt,
+                      subsets=rule)
     name = default_dataset_name(gt_dir) if dataset is None else dataset
     images_dir = None if images is None else Path(images)
     tasks = [Task(name, method, gt_dir, Path(path), images_dir)

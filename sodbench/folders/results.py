@@ -16,6 +16,8 @@ One JSON document (``"format": "sodbench.results"``, ``"schema": 1``)::
          "curves": {"threshold": [0, ..., 255],            # ascending threshold order
                     "precision": [...], "recall": [...], "F": [...], "E": [...], "IoU": [...],
                     "Dice": [...], "FPR": [...]},  # and Spec, BER, OA, Kappa if chosen
+         "subsets": {"In": {"counts": {"n_evaluated": 300, "images_sha256": ...},
+                            "metrics": {...}, "curves": {...}}, ...},  # with eval --subset
          "notes": ["..."]}
       ]
     }
@@ -172,7 +174,18 @@ def _entry_problem(entry) -> str | None:
         return "has a dataset or method that is not a string"
     if not all(entry[key].strip() for key in ("dataset", "method")):
         return "has an empty dataset or method name"
-    metrics = entry["metrics"]
+    if "provenance" in entry and not isinstance(entry["provenance"], dict):
+        return "has \"provenance\" that is not an object"
+    if "notes" in entry and not (isinstance(entry["notes"], list)
+                                 and all(isinstance(note, str) for note in entry["notes"])):
+        return "has \"notes\" that are not a list of strings"
+    return (_scores_problem(entry) or _conventions_problem(entry)
+            or _subsets_problem(entry.get("subsets", {})))
+
+
+def _scores_problem(block: dict) -> str | None:
+    """What makes the metrics, counts and curves of an entry (or of a subset) unusable."""
+    metrics = block["metrics"]
     if not isinstance(metrics, dict) or not all(_is_number(value) or _is_missing(value)
                                                 for value in metrics.values()):
         return "has \"metrics\" that are not numbers by key (or null)"
@@ -180,14 +193,23 @@ def _entry_problem(entry) -> str | None:
         # every canonical metric has its range: 1e308 or a percentage would rank silently
         if key in KEYS and _is_number(value) and not _in_range(key, value):
             return f"has {key} = {value!r}, outside {_range_text(key)}"
-    for key in ("counts", "curves", "provenance"):
-        if key in entry and not isinstance(entry[key], dict):
+    for key in ("counts", "curves"):
+        if key in block and not isinstance(block[key], dict):
             return f"has \"{key}\" that is not an object"
-    if "notes" in entry and not (isinstance(entry["notes"], list)
-                                 and all(isinstance(note, str) for note in entry["notes"])):
-        return "has \"notes\" that are not a list of strings"
-    return (_conventions_problem(entry) or _counts_problem(entry.get("counts") or {})
-            or _curves_problem(entry.get("curves") or {}))
+    return _counts_problem(block.get("counts") or {}) or _curves_problem(block.get("curves") or {})
+
+
+def _subsets_problem(subsets) -> str | None:
+    """Subsets are an object of name -> {counts, metrics, curves}, as an entry's."""
+    if not isinstance(subsets, dict):
+        return "has \"subsets\" that is not an object of subset name -> scores"
+    for name, block in subsets.items():
+        if not name.strip() or not isinstance(block, dict) or "metrics" not in block:
+            return f"has a subset {name!r} that is not an object with \"metrics\""
+        problem = _scores_problem(block)
+        if problem:
+            return f"subset {name!r} {problem}"
+    return None
 
 
 def _bounds(key: str) -> tuple[float, float]:

@@ -79,7 +79,7 @@ def new_evaluator(options: Options, threads: int = 1) -> Evaluator:
     One thread by default: the worker processes already use every core (``jobs``).
     """
     return Evaluator(conventions=options.conventions, metrics=options.metrics, threads=threads,
-                     allow_emptied_gt=options.allow_emptied_gt)
+                     allow_emptied_gt=options.allow_emptied_gt, subsets=options.subsets)
 
 
 class _Method:
@@ -243,7 +243,7 @@ def from_payload(payload: dict, options: Options) -> Scored | None:
     except (SodbenchError, KeyError, TypeError, AttributeError):
         return None
     expected = new_evaluator(options)
-    if notes is None or (evaluator.conventions, evaluator.metrics) != (
-            expected.conventions, expected.metrics):
+    if notes is None or (evaluator.conventions, evaluator.metrics, evaluator.subsets) != (
+            expected.conventions, expected.metrics, expected.subsets):
         return None
     return Scored(evaluator, notes)

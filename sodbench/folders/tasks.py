@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluator.state import select_metrics
+from sodbench.evaluator.subsets import Subsets
 from sodbench.folders.inputs import name_problem
 from sodbench.folders.pairing import prediction_folder
 from sodbench.metrics.keys import GROUPS
@@ -53,11 +54,15 @@ class Options:
     skip_empty_gt: bool = False
     """Leave out, for every method, the images whose GT is empty after the GT threshold (the
     COD10K rule), with a note; by default they are scored and noted."""
+    subsets: Subsets | None = None
+    """Subsets scored besides the whole set (by image name, by GT object size)."""
 
     def __post_init__(self):
         # unknown names, an empty list, a non-list: one line, before any image is read
         if self.metrics is not None:
             object.__setattr__(self, "metrics", select_metrics(self.metrics))
+        if self.subsets is not None and not isinstance(self.subsets, Subsets):
+            raise SodbenchError(f"subsets={self.subsets!r}: pass a sodbench.evaluator.Subsets")
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -78,6 +83,7 @@ class Options:
             "pred_prefix": self.pred_prefix, "pred_suffix": self.pred_suffix,
             "allow_emptied_gt": self.allow_emptied_gt,
             "skip_empty_gt": self.skip_empty_gt,
+            **({} if self.subsets is None else {"subsets": self.subsets.describe()}),
         }
 
 

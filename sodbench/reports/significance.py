@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sodbench.errors import SodbenchError
+from sodbench.evaluator.subsets import SEPARATOR
 from sodbench.folders.inputs import input_problem, open_input
 from sodbench.metrics.keys import LOWER_IS_BETTER, PER_IMAGE_KEYS
 
@@ -81,18 +82,21 @@ def holm(pvalues: dict[str, float]) -> dict[str, float]:
 
 
 def compare(frame: pd.DataFrame, metric: str, *, baseline: str | None = None,
-            dataset: str | None = None, resamples: int = 10_000, seed: int = 0,
-            interval: str = "bca", confidence: float = 0.95, source: str = "the CSV") -> dict:
+            dataset: str | None = None, subset: str | None = None, resamples: int = 10_000,
+            seed: int = 0, interval: str = "bca", confidence: float = 0.95,
+            source: str = "the CSV") -> dict:
     """The comparison of every method of ``dataset`` on ``metric`` with ``baseline``.
 
     Returns the layout ``sodbench compare --json`` writes::
 
-        {"metric", "baseline", "dataset", "interval", "resamples", "seed", "confidence",
+        {"metric", "baseline", "dataset", "subset", "interval", "resamples", "seed",
+         "confidence",
          "baseline_rule", "methods": {NAME: {"n", "mean", "ci": [lo, hi]}},
          "versus": {NAME: {"n", "diff", "ci": [lo, hi], "wilcoxon_p", "holm_p",
                            "better", "tied", "worse"}}}
 
-    ``baseline`` defaults to the method with the best mean. Raises a one-line
+    ``baseline`` defaults to the method with the best mean; ``subset`` keeps the images of
+    one subset (the ``subsets`` column of a run with subsets). Raises a one-line
     :class:`SodbenchError` for an unknown metric, dataset or method, or when a method shares
     no image with the baseline.
     """
@@ -115,7 +119,7 @@ def compare(frame: pd.DataFrame, metric: str, *, baseline: str | None = None,
         dataset = datasets[0]
     elif dataset not in datasets:
         raise SodbenchError(f"--dataset {dataset}: not in {source} ({', '.join(datasets)})")
-    rows = frame[frame["dataset"] == dataset]
+    rows = _subset_rows(frame[frame["dataset"] == dataset], subset, source)
     scores: dict[str, pd.Series] = {}
     for method, group in rows.groupby("method", sort=False):
         if group["name"].duplicated().any():
@@ -175,9 +179,26 @@ def compare(frame: pd.DataFrame, metric: str, *, baseline: str | None = None,
     for method, adjusted in holm(pvalues).items():
         versus[method]["holm_p"] = adjusted
     return {"metric": metric, "baseline": baseline, "baseline_rule": rule, "dataset": dataset,
+            "subset": subset,
             "direction": "lower is better" if lower else "higher is better",
             "interval": INTERVALS[interval], "confidence": confidence,
             "resamples": resamples, "seed": seed, "methods": methods, "versus": versus}
+
+
+def _subset_rows(rows: pd.DataFrame, subset: str | None, source: str) -> pd.DataFrame:
+    """The rows of ``subset`` (all rows without one)."""
+    if subset is None:
+        return rows
+    if "subsets" not in rows.columns:
+        raise SodbenchError(f"--subset {subset}: {source} has no subsets column; write it with "
+                            "sodbench eval --per-image FILE --subset NAME=GLOB (or "
+                            "--subset-preset, --size-buckets)")
+    members = rows["subsets"].fillna("").astype(str).str.split(SEPARATOR)
+    held = sorted({name for names in members for name in names if name})
+    if subset not in held:
+        raise SodbenchError(f"--subset {subset}: no image of {source} is in it (subsets: "
+                            f"{', '.join(held) or 'none'})")
+    return rows[members.map(lambda names: subset in names)]
 
 
 def format_comparison(result: dict) -> str:
@@ -185,7 +206,8 @@ def format_comparison(result: dict) -> str:
     metric, baseline = result["metric"], result["baseline"]
     level = f"{result['confidence']:.0%}"
     lines = textwrap.wrap(
-        f"{metric} ({result['direction']}) on {result['dataset']}; {level} "
+        f"{metric} ({result['direction']}) on {result['dataset']}"
+        f"{'' if result.get('subset') is None else ', subset ' + result['subset']}; {level} "
         f"{result['interval']} bootstrap intervals of the mean ({result['resamples']:,} "
         f"resamples, seed {result['seed']}); baseline {baseline} ({result['baseline_rule']}); "
         "Wilcoxon signed-rank (two-sided) on the images both scored, Holm-corrected over the "

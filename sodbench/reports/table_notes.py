@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sodbench import __version__
+from sodbench.errors import SodbenchError
+from sodbench.evaluator.subsets import Subsets
 from sodbench.metrics.conventions import CONVENTIONS
 from sodbench.profiling.record import ProfileRecord, SpeedRow
 from sodbench.reports.entries import conventions_of
 from sodbench.reports.leaderboards import Leaderboard
 
-__all__ = ["FLOPS_WORDS", "caption", "profile_note", "result_notes"]
+__all__ = ["FLOPS_WORDS", "caption", "profile_note", "result_notes", "subset_notes"]
 
 #: What the FLOPs (G) column holds for each choice of ``flops``.
 FLOPS_WORDS = {
@@ -69,6 +71,29 @@ def result_notes(document: dict, metrics: list[str]) -> list[str]:
         notes += [f"{entry['method']} on {entry['dataset']}: {note}"
                   for note in entry.get("notes", [])]
     return notes + _approximation_notes(names, metrics)
+
+
+def subset_notes(document: dict, shown=None) -> list[str]:
+    """What each subset column group holds (every subset, or those ``shown``): its images and
+    its rule (from the provenance)."""
+    described = document.get("provenance", {}).get("options", {}).get("subsets")
+    try:
+        rules = Subsets.from_description(described).rules() if described else {}
+    except SodbenchError:  # a hand-edited provenance: the counts are still worth saying
+        rules = {}
+    notes = []
+    for dataset in dict.fromkeys(entry["dataset"] for entry in document["entries"]):
+        sizes = {}
+        for entry in document["entries"]:
+            if entry["dataset"] == dataset:
+                for name, block in entry.get("subsets", {}).items():
+                    if shown is None or name in shown:
+                        sizes.setdefault(name, block.get("counts", {}).get("n_evaluated"))
+        if sizes:
+            parts = [f"{name}: {count} images" + (f", {rules[name]}" if name in rules else "")
+                     for name, count in sizes.items()]
+            notes.append(f"Subsets of {dataset}: {'; '.join(parts)}.")
+    return notes
 
 
 def _approximation_notes(names: list[str], metrics: list[str]) -> list[str]:

@@ -14,6 +14,7 @@ such rows are allowed; then it is marked with a dagger and a note.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ from sodbench.reports.table_formats import (
     to_latex,
     to_markdown,
 )
-from sodbench.reports.table_notes import caption, profile_note, result_notes
+from sodbench.reports.table_notes import caption, profile_note, result_notes, subset_notes
 
 __all__ = ["COST", "DEFAULT_METRICS", "FLOPS_COUNTERS", "FORMATS", "HTML_STYLE",
            "LATEX_PREAMBLE", "MAX_DIGITS", "PARTIAL_MARK", "PROFILE_UNDER_ROW_NAME", "RENDERERS",
@@ -60,7 +61,8 @@ def build_table(document: dict | None = None, *,
                 profiles: dict[str, ProfileRecord] | None = None,
                 leaderboard: Leaderboard | None = None, columns: list[str] | None = None,
                 flops: str = "paper", allow_partial: bool = False,
-                allow_other_conventions: bool = False) -> Table:
+                allow_other_conventions: bool = False,
+                subsets: bool | Sequence[str] = False) -> Table:
     """Assemble a table from a results document, profile records and a published leaderboard.
 
     Parameters
@@ -88,6 +90,10 @@ def build_table(document: dict | None = None, *,
     allow_other_conventions : bool
         Likewise for results rows scored under other metric conventions than the
         leaderboard's rows (``leaderboard.conventions``).
+    subsets : bool or sequence of str
+        After each dataset's columns, a column group per subset of it (``eval --subset``,
+        ``--subset-preset``, ``--size-buckets``), labelled ``DATASET: SUBSET``: every subset
+        (True) or those named, in the order given.
 
     Raises
     ------
@@ -105,7 +111,8 @@ def build_table(document: dict | None = None, *,
     metrics = _metric_keys(document, leaderboard, keys)
     cost_keys = [key for key in EFFICIENCY_KEYS if keys is None or key in keys]
     footnotes: list[str] = []
-    frame = results_frame(document, metrics)
+    frame = results_frame(_with_subsets(document, leaderboard, subsets) if subsets is not False
+                          else document, metrics)
     if leaderboard is not None:
         target = _target_dataset(frame, leaderboard)
         partial = _partial_rows(document, target, leaderboard, allow_partial,
@@ -117,8 +124,38 @@ def build_table(document: dict | None = None, *,
     if cost is not None and cost_keys:
         frame = pd.concat([cost[[(COST, key) for key in cost_keys]], frame], axis=1)
     footnotes += result_notes(document, metrics)
+    if subsets is not False:
+        footnotes += subset_notes(document, None if subsets is True else subsets)
     footnotes += [profile_note(method, record, flops) for method, record in profiles.items()]
     return Table(values=frame, footnotes=footnotes, title=caption(document, leaderboard))
+
+
+def _with_subsets(document: dict, leaderboard: Leaderboard | None, chosen) -> dict:
+    """``document`` with an entry per (dataset: subset, method) after each dataset's entries,
+    so that every subset (or each ``chosen`` one) becomes a column group."""
+    if leaderboard is not None:
+        raise SodbenchError("subsets=True: a published leaderboard has no subsets; show "
+                            "subsets without leaderboard=")
+    held = list(dict.fromkeys(name for entry in document["entries"]
+                              for name in entry.get("subsets", {})))
+    if not held:
+        raise SodbenchError("subsets=True: the results hold no subsets; evaluate with "
+                            "--subset NAME=GLOB, --subset-preset or --size-buckets")
+    if chosen is not True:
+        chosen = list(dict.fromkeys(chosen))
+        unknown = [name for name in chosen if name not in held]
+        if unknown or not chosen:
+            raise SodbenchError(f"subsets={','.join(chosen)!r}: the results hold the subsets "
+                                f"{', '.join(held)}")
+    entries = []
+    for dataset in dict.fromkeys(entry["dataset"] for entry in document["entries"]):
+        own = [entry for entry in document["entries"] if entry["dataset"] == dataset]
+        entries += own
+        for subset in (held if chosen is True else chosen):
+            entries += [{**entry["subsets"][subset], "method": entry["method"],
+                         "dataset": f"{dataset}: {subset}"}
+                        for entry in own if subset in entry.get("subsets", {})]
+    return {**document, "entries": entries}
 
 
 def _held(document: dict, leaderboard: Leaderboard | None) -> set[str]:
@@ -134,7 +171,10 @@ def results_frame(document: dict, metrics: list[str]) -> pd.DataFrame:
     for entry in document["entries"]:
         dataset, method = str(entry["dataset"]), str(entry["method"])
         if (dataset, method) in seen:
-            raise SodbenchError(f"results list ({dataset}, {method}) twice; merge them first")
+            raise SodbenchError(f"results list ({dataset}, {method}) twice; keep each once "
+                                "with sodbench merge RESULTS.json [MORE.json ...] -o "
+                                "MERGED.json (identical copies are kept once, differing ones "
+                                "named; docs/merge.md)")
         seen.add((dataset, method))
         row = cells.setdefault(method, {})
         for key in metrics:

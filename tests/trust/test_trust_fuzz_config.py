@@ -111,6 +111,7 @@ names = st.one_of(st.sampled_from(["S", "GoodNet", "WeakNet", "", "a\nb", "x=y",
 
 def _option_value(key: str, safe_paths: bool):
     right = {str: st.text(max_size=10), int: st.integers(-3, 4), bool: st.booleans(),
+             list: st.lists(values, max_size=3),
              (list, str): st.one_of(st.text(max_size=10), st.lists(values, max_size=3)),
              (str, int): st.one_of(st.text(max_size=10), st.integers(-3, 1 << 40)),
              (int, float): st.one_of(st.integers(-3, 100), st.floats())}
@@ -124,7 +125,11 @@ def _option_value(key: str, safe_paths: bool):
                # never a reachable cluster: a fuzz run must not start one or wait for one
                "scheduler": st.sampled_from(["local:0", "local:x", "tcp://h", "http://h:1", ""]),
                "scheduler_timeout": st.sampled_from([0, -1, 0.5, 30, float("inf"),
-                                                     float("nan")])}
+                                                     float("nan")]),
+               "subset": st.sampled_from([["In=In_*"], ["odd=*1", "x"], [3], ["a;b=*"],
+                                          "In=In_*", []]),
+               "subset_preset": st.sampled_from(["sd-saliency-900", "duts", ""]),
+               "size_buckets": st.sampled_from(["1%,10%", "0.02,0.3", "10%,1%", "big", ""])}
     return st.one_of(special.get(key, right[OPTION_TYPES[key]]), values)
 
 
