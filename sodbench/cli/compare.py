@@ -7,10 +7,14 @@ import json
 
 import click
 
+from sodbench.cli.flags import flags_named
 from sodbench.folders.outputs import OutputPlan, atomic_write
 from sodbench.reports import significance
 
-__all__ = ["command"]
+__all__ = ["FLAGS", "command"]
+
+#: The library's arguments -> this command's flags.
+FLAGS = {"metric": "--metric", "dataset": "--dataset"}
 
 
 @click.command()
@@ -41,9 +45,10 @@ def command(per_image, metric, baseline, dataset, subset, resamples, seed, inter
     if json_path:
         plan.add_output(json_path, "--json")
     frame = significance.read_per_image(per_image)
-    result = significance.compare(frame, metric, baseline=baseline, dataset=dataset,
-                                  subset=subset, resamples=resamples, seed=seed, interval=interval,
-                                  source=str(per_image))
+    with flags_named(FLAGS):
+        result = significance.compare(frame, metric, baseline=baseline, dataset=dataset,
+                                      subset=subset, resamples=resamples, seed=seed,
+                                      interval=interval, source=str(per_image))
     if json_path:
         atomic_write(json_path, json.dumps(_no_nan(result), indent=2, allow_nan=False) + "\n")
     click.echo(significance.format_comparison(result))

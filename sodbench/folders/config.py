@@ -54,7 +54,7 @@ from pathlib import Path
 from sodbench.errors import SodbenchError
 from sodbench.evaluator.subsets import PRESETS, parse_size_buckets
 from sodbench.folders.cluster import parse_scheduler
-from sodbench.folders.inputs import input_problem, open_input
+from sodbench.folders.inputs import read_text
 from sodbench.folders.layouts import (
     LAYOUTS,
     ConfigPlace,
@@ -99,17 +99,7 @@ def load_config(path: str | os.PathLike) -> tuple[list[Task], dict]:
     file and key on any problem.
     """
     path = Path(path)
-    problem = input_problem(path)
-    if problem is not None:
-        raise SodbenchError(f"the config file {path}: {problem}")
-    try:
-        with open_input(path) as handle:
-            text = handle.read().decode("utf-8")
-    except OSError as error:
-        raise SodbenchError(f"the config file {path}: cannot read "
-                            f"({error.strerror or error})") from error
-    except UnicodeDecodeError as error:
-        raise SodbenchError(f"{path}: not valid TOML ({error})") from error
+    text = read_text(path, f"the config file {path}")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from sodbench.errors import SodbenchError
 
-__all__ = ["check_input_folder", "input_problem", "name_problem", "open_input"]
+__all__ = ["check_input_folder", "input_problem", "name_problem", "open_input", "read_text"]
 
 _LINK_FIX = "; fix or remove the link"
 # O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer
@@ -125,3 +125,20 @@ def open_input(path: str | os.PathLike) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def read_text(path: str | os.PathLike, what: str) -> str:
+    """The text of an input file (UTF-8; a byte-order mark, as Windows editors write, dropped),
+    or a one-line :class:`SodbenchError` starting with ``what`` (``"the config file x.toml"``):
+    no such file, not a regular file, unreadable, or not UTF-8."""
+    problem = input_problem(path)
+    if problem is not None:
+        raise SodbenchError(f"{what}: {problem}")
+    try:
+        with open_input(path) as handle:
+            return handle.read().decode("utf-8-sig")
+    except OSError as error:
+        raise SodbenchError(f"{what}: cannot read ({error.strerror or error})") from error
+    except UnicodeDecodeError as error:
+        raise SodbenchError(f"{what}: not UTF-8 text (byte {error.start}: "
+                            f"{error.reason})") from None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluator.subsets import Subset, Subsets
-from sodbench.folders.inputs import input_problem, open_input
+from sodbench.folders.inputs import read_text
 from sodbench.folders.pairing import Pairing, shorten
 
 __all__ = ["CSV_COLUMNS", "check_subsets", "parse_subset", "read_subsets_csv", "subset_rule"]
@@ -34,15 +34,7 @@ def read_subsets_csv(path: str | os.PathLike) -> list[Subset]:
     """The subsets of a CSV with columns ``name, subset`` (one row per image and subset; an
     image may be in several subsets), in first-seen order."""
     path = Path(path)
-    problem = input_problem(path)
-    if problem is not None:
-        raise SodbenchError(f"--subsets {path}: {problem}")
-    try:
-        with open_input(path) as handle:
-            text = handle.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SodbenchError(f"--subsets {path}: not a UTF-8 CSV file") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(read_text(path, f"--subsets {path}"))))
     if not rows or [cell.strip() for cell in rows[0]] != list(CSV_COLUMNS):
         raise SodbenchError(f"--subsets {path}: the first line must be the header "
                             f"{','.join(CSV_COLUMNS)} (an image name, then one of its subsets)")

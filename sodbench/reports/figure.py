@@ -35,10 +35,10 @@ from sodbench.errors import SodbenchError
 from sodbench.folders.images import read_image, read_map, resize_to
 from sodbench.folders.outputs import OutputPlan, atomic_file
 from sodbench.folders.pairing import image_folder, list_maps, natural_key, prediction_folder
-from sodbench.metrics.keys import LOWER_IS_BETTER, PER_IMAGE_KEYS
+from sodbench.metrics.keys import LOWER_IS_BETTER
 from sodbench.reports.plot_style import PAPER_FONTS
 from sodbench.reports.plots import plan_outputs
-from sodbench.reports.significance import read_per_image
+from sodbench.reports.significance import dataset_rows, read_per_image
 
 __all__ = ["DEFAULT_ROWS", "IEEE_DOUBLE_COLUMN", "IEEE_SINGLE_COLUMN", "PICKS", "FigureRow",
            "Folders", "Listing", "draw_grid", "list_folders", "make_figure", "pick_names",
@@ -137,17 +137,7 @@ def worst_scores(per_image: str | os.PathLike, metric: str, methods: list[str], 
     """
     frame = read_per_image(per_image)
     source = f"per_image={per_image}"
-    if metric not in PER_IMAGE_KEYS or metric not in frame.columns:
-        held = [key for key in PER_IMAGE_KEYS if key in frame.columns]
-        raise SodbenchError(f"metric={metric}: not a per-image column of {source}; it holds "
-                            f"{', '.join(held) or 'none'}")
-    datasets = sorted(set(frame["dataset"]))
-    if dataset is None and len(datasets) > 1:
-        raise SodbenchError(f"{source} holds {len(datasets)} datasets ({', '.join(datasets)}): "
-                            "choose one with dataset=")
-    if dataset is not None and dataset not in datasets:
-        raise SodbenchError(f"dataset={dataset}: not in {source} ({', '.join(datasets)})")
-    rows = frame[frame["dataset"] == (dataset or datasets[0])]
+    _, rows = dataset_rows(frame, metric, dataset, source=source)
     if by is not None and by not in methods:
         raise SodbenchError(f"by={by}: not a shown method ({', '.join(methods)})")
     ranked = [by] if by is not None else methods

@@ -30,13 +30,15 @@ import numpy as np
 
 from sodbench.errors import SodbenchError
 from sodbench.evaluator.subsets import SEPARATOR
-from sodbench.folders.inputs import input_problem, open_input
+from sodbench.folders.inputs import read_text
+from sodbench.folders.pairing import shorten
 from sodbench.metrics.keys import LOWER_IS_BETTER, PER_IMAGE_KEYS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["INTERVALS", "compare", "format_comparison", "holm", "read_per_image"]
+__all__ = ["INTERVALS", "compare", "dataset_rows", "format_comparison", "holm",
+           "read_per_image"]
 
 #: Bootstrap interval methods, as ``scipy.stats.bootstrap`` names them.
 INTERVALS = {"bca": "BCa", "percentile": "percentile"}
@@ -48,16 +50,12 @@ def read_per_image(path: str | os.PathLike) -> pd.DataFrame:
     import pandas as pd
 
     path = Path(path)
-    problem = input_problem(path)
-    if problem is not None:
-        raise SodbenchError(f"{path}: {problem}")
+    text = read_text(path, str(path))
     try:
-        with open_input(path) as handle:
-            text = handle.read().decode("utf-8")
         frame = pd.read_csv(io.StringIO(text), dtype={"dataset": str, "method": str,
                                                       "name": str}, keep_default_na=False,
                             na_values=[""])
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as error:
+    except (ValueError, pd.errors.ParserError) as error:
         raise SodbenchError(f"{path}: not a per-image CSV of sodbench eval --per-image "
                             f"({type(error).__name__}: {error})") from None
     missing = [column for column in _REQUIRED if column not in frame.columns]
@@ -65,6 +63,27 @@ def read_per_image(path: str | os.PathLike) -> pd.DataFrame:
         raise SodbenchError(f"{path}: no {', '.join(missing)} column: not a per-image CSV "
                             "(write one with sodbench eval --per-image FILE.csv)")
     return frame
+
+
+def dataset_rows(frame: pd.DataFrame, metric: str, dataset: str | None = None, *,
+                 source: str = "the CSV") -> tuple[str, pd.DataFrame]:
+    """The dataset of a per-image table (the only one when ``dataset`` is None) and its rows,
+    once ``metric`` is known to be one of its per-image columns; a one-line
+    :class:`SodbenchError` (naming ``source``) otherwise."""
+    if metric not in PER_IMAGE_KEYS or metric not in frame.columns:
+        held = [key for key in PER_IMAGE_KEYS if key in frame.columns]
+        raise SodbenchError(f"metric={metric}: not a per-image column of {source}; it holds "
+                            f"{', '.join(held) or 'none'} (curve keys such as maxF have no "
+                            "per-image value)")
+    datasets = sorted(set(frame["dataset"]))
+    if dataset is None:
+        if len(datasets) != 1:
+            raise SodbenchError(f"{source} holds {len(datasets)} datasets "
+                                f"({shorten(datasets)}): choose one with dataset=")
+        dataset = datasets[0]
+    elif dataset not in datasets:
+        raise SodbenchError(f"dataset={dataset}: not in {source} ({shorten(datasets)})")
+    return dataset, frame[frame["dataset"] == dataset]
 
 
 def holm(pvalues: dict[str, float]) -> dict[str, float]:
@@ -102,24 +121,12 @@ def compare(frame: pd.DataFrame, metric: str, *, baseline: str | None = None,
     """
     from scipy import stats
 
-    if metric not in PER_IMAGE_KEYS or metric not in frame.columns:
-        held = [key for key in PER_IMAGE_KEYS if key in frame.columns]
-        raise SodbenchError(f"--metric {metric}: not a per-image column of {source}; it holds "
-                            f"{', '.join(held) or 'none'} (curve keys such as maxF have no "
-                            "per-image value)")
     if interval not in INTERVALS:
         raise SodbenchError(f"--interval {interval}: choose {' or '.join(INTERVALS)}")
     if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 100:
         raise SodbenchError(f"--resamples {resamples}: give a whole number of at least 100")
-    datasets = sorted(set(frame["dataset"]))
-    if dataset is None:
-        if len(datasets) != 1:
-            raise SodbenchError(f"{source} holds {len(datasets)} datasets "
-                                f"({', '.join(datasets)}): choose one with --dataset")
-        dataset = datasets[0]
-    elif dataset not in datasets:
-        raise SodbenchError(f"--dataset {dataset}: not in {source} ({', '.join(datasets)})")
-    rows = _subset_rows(frame[frame["dataset"] == dataset], subset, source)
+    dataset, rows = dataset_rows(frame, metric, dataset, source=source)
+    rows = _subset_rows(rows, subset, source)
     scores: dict[str, pd.Series] = {}
     for method, group in rows.groupby("method", sort=False):
         if group["name"].duplicated().any():

@@ -8,6 +8,7 @@ from PIL import Image
 
 from sodbench.errors import SodbenchError
 from sodbench.folders.images import load_map, read_map, resize_to
+from sodbench.folders.inputs import read_text
 
 RNG = np.random.default_rng(0)
 GREY = RNG.integers(0, 256, (12, 17), dtype=np.uint8)
@@ -104,3 +105,19 @@ def test_resize_matches_pillow_bilinear_and_keeps_dtype():
     constant = np.full((7, 9), 200, np.uint16)
     assert np.array_equal(resize_to(constant, (14, 3)), np.full((14, 3), 200, np.uint16))
     assert resize_to(np.ones((4, 4), bool), (8, 8)).dtype == np.float64
+
+
+def test_read_text_of_config_and_csv_inputs(tmp_path):
+    """The one reader of text inputs (config, --subsets CSV, per-image CSV): a BOM as Windows
+    editors write it is dropped; a file that is not UTF-8, a folder or a missing file is one
+    line starting with what the caller names."""
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbfname,subset\n")
+    assert read_text(tmp_path / "bom.csv", "x") == "name,subset\n"
+    (tmp_path / "latin.csv").write_bytes(b"name,subset\nIn_1,d\xe9faut\n")
+    for path, message in ((tmp_path / "latin.csv", "--subsets latin.csv: not UTF-8 text (byte "
+                           "18: invalid continuation byte)"),
+                          (tmp_path, "--subsets latin.csv: is a folder"),
+                          (tmp_path / "no.csv", "--subsets latin.csv: no such file")):
+        with pytest.raises(SodbenchError) as error:
+            read_text(path, "--subsets latin.csv")
+        assert str(error.value).startswith(message), str(error.value)
