@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TORCH_PIN := torch==2.13.0
 
-.PHONY: install tex test demo bench lint clean
+.PHONY: install tex browser test demo bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,17 @@ tex:
 	  --no-install-recommends texlive-latex-recommended >/dev/null; } \
 	  || echo "note: pdflatex not installed; the LaTeX compile test will skip"
 
-test: install tex
+# The report's browser tests drive Debian's headless Chromium through its chromedriver; on a
+# root Debian machine (CI) both are installed when missing, elsewhere those tests skip with
+# their reason.
+browser:
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  --no-install-recommends chromium chromium-driver >/dev/null; } \
+	  || echo "note: chromium/chromedriver not installed; the report's browser tests will skip"
+
+test: install tex browser
 	$(PY) -m pytest -q -n auto
 
 demo: install
