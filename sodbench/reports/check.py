@@ -19,6 +19,10 @@ they are checked, each with its own one-line message:
    (``counts.images_sha256``); an entry without that digest (written by sodbench 0.1.0) is
    refused, since its image set cannot be verified;
 4. different metric sets, when no ``metrics`` are chosen (the keys on one side only are named).
+
+Each subset of an entry (``eval --subset``, docs/subsets.md) is compared as a (DATASET: SUBSET,
+method) pair of its own, under the same rules: a baseline with subsets fails against a run
+without them, and a subset scored on other images fails on its digest.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import math
 import pandas as pd
 
 from sodbench.errors import SodbenchError
-from sodbench.reports.entries import conventions_of
+from sodbench.reports.entries import conventions_of, with_subsets
 from sodbench.reports.leaderboards import expand_columns, informational, lower_is_better
 
 __all__ = ["CHANGES", "DRIFT_COLUMNS", "FAIL_ON", "change", "check_tolerance", "compare",
@@ -59,7 +63,7 @@ def check_tolerance(value: float, name: str) -> float:
 def _by_pair(document: dict, side: str) -> dict[tuple[str, str], dict]:
     pairs: dict[tuple[str, str], dict] = {}
     provenance = document.get("provenance", {})
-    for entry in document["entries"]:
+    for entry in with_subsets(document):
         pair = (str(entry["dataset"]), str(entry["method"]))
         if pair in pairs:
             raise SodbenchError(f"{side} lists ({pair[0]}, {pair[1]}) twice")

@@ -21,7 +21,7 @@ import pandas as pd
 from sodbench.errors import SodbenchError
 from sodbench.metrics.keys import METRIC_KEYS
 from sodbench.profiling.record import ProfileRecord
-from sodbench.reports.entries import conventions_of
+from sodbench.reports.entries import conventions_of, with_subsets
 from sodbench.reports.leaderboards import EFFICIENCY_KEYS, Leaderboard, expand_columns
 from sodbench.reports.table_formats import (
     COST,
@@ -147,15 +147,7 @@ def _with_subsets(document: dict, leaderboard: Leaderboard | None, chosen) -> di
         if unknown or not chosen:
             raise SodbenchError(f"subsets={','.join(chosen)!r}: the results hold the subsets "
                                 f"{', '.join(held)}")
-    entries = []
-    for dataset in dict.fromkeys(entry["dataset"] for entry in document["entries"]):
-        own = [entry for entry in document["entries"] if entry["dataset"] == dataset]
-        entries += own
-        for subset in (held if chosen is True else chosen):
-            entries += [{**entry["subsets"][subset], "method": entry["method"],
-                         "dataset": f"{dataset}: {subset}"}
-                        for entry in own if subset in entry.get("subsets", {})]
-    return {**document, "entries": entries}
+    return {**document, "entries": with_subsets(document, None if chosen is True else chosen)}
 
 
 def _held(document: dict, leaderboard: Leaderboard | None) -> set[str]:

@@ -332,3 +332,27 @@ def test_results_with_a_damaged_subset_are_refused(tmp_path):
     dump_results({"entries": [entry]}, path)
     with pytest.raises(SodbenchError, match="\"subsets\" that is not an object"):
         load_results(path)
+
+
+def test_check_compares_each_subset_as_strictly_as_a_dataset(sample, tmp_path, capsys,
+                                                            monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, extra in (("plain.json", []), ("split.json", ["--subset-preset",
+                                                            "sd-saliency-900"])):
+        code, _, err = _cli(capsys, "eval", "--gt", str(sample / "GT"), "--pred",
+                            f"G={sample / 'pred' / 'GoodNet'}", "--metrics", "MAE,Sm",
+                            "--json", name, "--quiet", "--no-cache", *extra)
+        assert code == 0, err
+    code, out, _ = _cli(capsys, "check", "split.json", "--baseline", "split.json")
+    assert code == 0 and "ok: 8 values" in out  # MAE and Sm of the whole set and 3 classes
+    code, _, err = _cli(capsys, "check", "plain.json", "--baseline", "split.json")
+    assert code == 2 and "only in split.json: (sample: In, G), (sample: Pa, G)" in err
+    document = json.loads((tmp_path / "split.json").read_text())
+    document["entries"][0]["subsets"]["Pa"]["metrics"]["MAE"] += 0.01
+    (tmp_path / "moved.json").write_text(json.dumps(document))
+    code, out, _ = _cli(capsys, "check", "moved.json", "--baseline", "split.json")
+    assert code == 1 and "sample: Pa" in out and "MAE" in out
+    document["entries"][0]["subsets"]["Pa"]["counts"]["images_sha256"] = "0" * 64
+    (tmp_path / "other.json").write_text(json.dumps(document))
+    code, _, err = _cli(capsys, "check", "other.json", "--baseline", "split.json")
+    assert code == 2 and "(sample: Pa, G)" in err and "scored different images" in err
