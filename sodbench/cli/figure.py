@@ -15,7 +15,7 @@ __all__ = ["FLAGS", "command", "parse_names", "parse_pick"]
 FLAGS = {"images": "--images", "gt": "--gt", "preds": "--pred", "out": "--out",
          "pick": "--pick", "rows": "--rows", "per_image": "--per-image", "metric": "--metric",
          "by": "--by", "dataset": "--dataset", "width": "--width", "dpi": "--dpi",
-         "names": "--names", "titles": "--pred"}
+         "names": "--names", "titles": "--pred", "subset": "--subset"}
 
 
 def parse_pick(value: str) -> str | list[str]:
@@ -56,6 +56,9 @@ def parse_names(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--by", metavar="METHOD",
               help="Rank by this method's scores [default: the mean over the shown methods].")
 @click.option("--dataset", metavar="NAME", help="The dataset, when the CSV holds several.")
+@click.option("--subset", metavar="NAME",
+              help="Rank within this subset of the CSV (eval --subset, --subset-preset, "
+                   "--size-buckets), e.g. Sc for the worst scratches.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --pick random.")
 @click.option("--width", type=float, default=figure.IEEE_DOUBLE_COLUMN, show_default=True,
               help=f"Width in inches (IEEE: {figure.IEEE_DOUBLE_COLUMN} two columns, "
@@ -65,13 +68,13 @@ def parse_names(values: tuple[str, ...]) -> dict[str, str]:
               help="Show TITLE over METHOD's column; repeat.")
 @click.option("--labels/--no-labels", default=True, show_default=True,
               help="Write each row's image name left of it.")
-def command(images, gt, pred, out, pick, rows, per_image, metric, by, dataset, seed, width,
-            dpi, names, labels):
+def command(images, gt, pred, out, pick, rows, per_image, metric, by, dataset, subset, seed,
+            width, dpi, names, labels):
     """The qualitative comparison grid: image, GT, then each method's map, one row per image."""
     with flags_named(FLAGS):
         written, picked = figure.make_figure(
             images, gt, parse_pred(pred), out, pick=parse_pick(pick), rows=rows,
             per_image=per_image, metric=metric, by=by, dataset=dataset, seed=seed, width=width,
-            dpi=dpi, names=parse_names(names), labels=labels)
+            dpi=dpi, names=parse_names(names), labels=labels, subset=subset)
     click.echo(written)
     click.echo(f"rows: {', '.join(picked)}")

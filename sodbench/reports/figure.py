@@ -38,7 +38,7 @@ from sodbench.folders.pairing import image_folder, list_maps, natural_key, predi
 from sodbench.metrics.keys import LOWER_IS_BETTER
 from sodbench.reports.plot_style import PAPER_FONTS
 from sodbench.reports.plots import plan_outputs
-from sodbench.reports.significance import dataset_rows, read_per_image
+from sodbench.reports.significance import dataset_rows, read_per_image, subset_rows
 
 __all__ = ["DEFAULT_ROWS", "IEEE_DOUBLE_COLUMN", "IEEE_SINGLE_COLUMN", "PICKS", "FigureRow",
            "Folders", "Listing", "draw_grid", "list_folders", "make_figure", "pick_names",
@@ -121,7 +121,8 @@ def list_folders(images: str | os.PathLike, gt: str | os.PathLike,
 
 
 def worst_scores(per_image: str | os.PathLike, metric: str, methods: list[str], *,
-                 by: str | None = None, dataset: str | None = None) -> dict[str, float]:
+                 by: str | None = None, dataset: str | None = None,
+                 subset: str | None = None) -> dict[str, float]:
     """Each image's score for ranking, from a per-image CSV, worst first.
 
     The score is the mean of ``metric`` over ``methods`` (the images every shown method
@@ -138,6 +139,7 @@ def worst_scores(per_image: str | os.PathLike, metric: str, methods: list[str], 
     frame = read_per_image(per_image)
     source = f"per_image={per_image}"
     _, rows = dataset_rows(frame, metric, dataset, source=source)
+    rows = subset_rows(rows, subset, source)
     if by is not None and by not in methods:
         raise SodbenchError(f"by={by}: not a shown method ({', '.join(methods)})")
     ranked = [by] if by is not None else methods
@@ -429,8 +431,8 @@ def make_figure(images: str | os.PathLike, gt: str | os.PathLike,
                 per_image: str | os.PathLike | None = None, metric: str | None = None,
                 by: str | None = None, dataset: str | None = None, seed: int = 0,
                 width: float = IEEE_DOUBLE_COLUMN, dpi: int = 300,
-                names: dict[str, str] | None = None,
-                labels: bool = True) -> tuple[Path, list[str]]:
+                names: dict[str, str] | None = None, labels: bool = True,
+                subset: str | None = None) -> tuple[Path, list[str]]:
     """Pick the rows, draw the grid and write it to ``out`` (``.pdf``, ``.png`` or ``.svg``).
 
     Parameters
@@ -443,10 +445,10 @@ def make_figure(images: str | os.PathLike, gt: str | os.PathLike,
         The figure, written whole or not at all (never into an input folder).
     pick, rows, seed
         See :func:`pick_names`.
-    per_image, metric, by, dataset
+    per_image, metric, by, dataset, subset
         For ``pick="worst"``: the per-image CSV, its key (default ``wF``), the method whose
         failures to show (default: the mean over ``preds``), the dataset when the CSV holds
-        several (:func:`worst_scores`).
+        several, a subset to rank within (its ``subsets`` column; :func:`worst_scores`).
     width, dpi
         Width in inches; PNG resolution.
     names : dict, optional
@@ -468,9 +470,10 @@ def make_figure(images: str | os.PathLike, gt: str | os.PathLike,
         plan.add_input(per_image, f"per_image={per_image}")
     plan_outputs(plan, out, what=("out=", "csv="))
     _check_size(width, dpi)
-    if pick != "worst" and any(v is not None for v in (per_image, metric, by, dataset)):
-        raise SodbenchError("per_image=, metric=, by= and dataset= rank images for pick=worst "
-                            "only; leave them out")
+    if pick != "worst" and any(v is not None for v in (per_image, metric, by, dataset,
+                                                       subset)):
+        raise SodbenchError("per_image=, metric=, by=, dataset= and subset= rank images for "
+                            "pick=worst only; leave them out")
     if pick == "worst" and per_image is None:
         raise SodbenchError("pick=worst needs per_image= (a per-image CSV of sodbench eval "
                             "--per-image); or pick random or image names")
@@ -480,7 +483,8 @@ def make_figure(images: str | os.PathLike, gt: str | os.PathLike,
     folders = list_folders(images, gt, preds)
     scores = None
     if pick == "worst":
-        scores = worst_scores(per_image, metric or "wF", list(preds), by=by, dataset=dataset)
+        scores = worst_scores(per_image, metric or "wF", list(preds), by=by, dataset=dataset,
+                              subset=subset)
     picked = pick_names(pick, candidates=folders.common() if pick == "random" else None,
                         scores=scores, rows=rows, seed=seed)
     titles = ["Image", "GT", *((names or {}).get(method, method) for method in preds)]

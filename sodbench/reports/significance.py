@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["INTERVALS", "compare", "dataset_rows", "format_comparison", "holm",
-           "read_per_image"]
+           "read_per_image", "subset_rows"]
 
 #: Bootstrap interval methods, as ``scipy.stats.bootstrap`` names them.
 INTERVALS = {"bca": "BCa", "percentile": "percentile"}
@@ -126,7 +126,7 @@ def compare(frame: pd.DataFrame, metric: str, *, baseline: str | None = None,
     if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 100:
         raise SodbenchError(f"--resamples {resamples}: give a whole number of at least 100")
     dataset, rows = dataset_rows(frame, metric, dataset, source=source)
-    rows = _subset_rows(rows, subset, source)
+    rows = subset_rows(rows, subset, source)
     scores: dict[str, pd.Series] = {}
     for method, group in rows.groupby("method", sort=False):
         if group["name"].duplicated().any():
@@ -192,8 +192,9 @@ def compare(frame: pd.DataFrame, metric: str, *, baseline: str | None = None,
             "resamples": resamples, "seed": seed, "methods": methods, "versus": versus}
 
 
-def _subset_rows(rows: pd.DataFrame, subset: str | None, source: str) -> pd.DataFrame:
-    """The rows of ``subset`` (all rows without one)."""
+def subset_rows(rows: pd.DataFrame, subset: str | None, source: str) -> pd.DataFrame:
+    """The rows of a per-image table in ``subset`` (its ``subsets`` column; all rows without
+    a subset), or a one-line error naming ``source``."""
     if subset is None:
         return rows
     if "subsets" not in rows.columns:

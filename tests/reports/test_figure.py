@@ -197,7 +197,9 @@ ERRORS = [
     (["--pick", ","], "--pick holds an empty name"),
     (["--pick", "In_1,Pa_1", "--rows", "3"], "--rows 3: 2 names were picked"),
     (["--pick", "worst"], "--pick worst needs --per-image"),
-    (["--pick", "random", "--per-image", "CSV"], "--per-image, --metric, --by and --dataset"),
+    (["--pick", "random", "--per-image", "CSV"],
+     "--per-image, --metric, --by, --dataset and --subset"),
+    (["--pick", "random", "--subset", "Sc"], "rank images for --pick worst only"),
     (["--per-image", "CSV", "--metric", "maxF"], "--metric maxF: not a per-image column"),
     (["--per-image", "CSV", "--by", "Other"], "--by Other: not a shown method"),
     (["--per-image", "CSV", "--dataset", "Other"], "--dataset Other: not in"),
@@ -261,3 +263,24 @@ def test_worst_ranking_errors(sample, tmp_path):
     assert len(figure.worst_scores(two, "wF", METHODS, dataset="T")) == 9
     with pytest.raises(SodbenchError, match="no rows for the method Other"):
         figure.worst_scores(csv, "wF", [*METHODS, "Other"])
+
+
+def test_worst_within_a_subset(sample, tmp_path, capsys):
+    """--subset ranks the images of one subset of the CSV (the worst scratches)."""
+    data, _ = sample
+    csv = tmp_path / "classes.csv"
+    assert main(["eval", "--gt", str(data / "GT"), "--dataset", "S",
+                 *(f"--pred={m}={data / 'pred' / m}" for m in METHODS), "--metrics", "wF",
+                 "--subset-preset", "sd-saliency-900", "--per-image", str(csv), "--quiet",
+                 "--no-cache"]) == 0
+    scores = figure.worst_scores(csv, "wF", METHODS, subset="Sc")
+    frame = pd.read_csv(csv, dtype={"name": str})
+    frame = frame[frame["subsets"] == "Sc"]
+    expected = frame.pivot(index="name", columns="method", values="wF")[METHODS].mean(axis=1)
+    assert list(scores) == list(expected.sort_values().index)
+    out = tmp_path / "f.png"
+    assert main(args(data, out, "--per-image", str(csv), "--subset", "Sc", "--rows", "2",
+                     "--dpi", "50")) == 0
+    assert capsys.readouterr().out.splitlines()[1] == f"rows: {', '.join(list(scores)[:2])}"
+    assert main(args(data, out, "--per-image", str(csv), "--subset", "Zz")) == 2
+    assert "--subset Zz: no image of" in capsys.readouterr().err
