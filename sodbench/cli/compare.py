@@ -14,7 +14,8 @@ from sodbench.reports import significance
 __all__ = ["FLAGS", "command"]
 
 #: The library's arguments -> this command's flags.
-FLAGS = {"metric": "--metric", "dataset": "--dataset"}
+FLAGS = {"metric": "--metric", "dataset": "--dataset", "interval": "--interval",
+         "resamples": "--resamples", "baseline": "--baseline", "subset": "--subset"}
 
 
 @click.command()

@@ -14,7 +14,8 @@ from sodbench.reports.report_data import MAX_TOP_K
 __all__ = ["FLAGS", "command"]
 
 #: The library's arguments -> this command's flags.
-FLAGS = {"metric": "--metric", "dataset": "--dataset"}
+FLAGS = {"metric": "--metric", "dataset": "--dataset", "thumb": "--thumb", "preds": "--pred",
+         "diff": "--diff", "top_k": "--top-k"}
 
 _IMAGE_OPTIONS = ("--per-image", "--gt", "--images", "--pred")
 
@@ -80,9 +81,8 @@ def command(results, per_image, gt, images, pred, out, metric, top_k, diff, data
     leaderboard, the PR, F- and E-measure curves, the subsets and, with the per-image CSV and
     the folders, each method's worst images and where two methods differ most."""
     inputs = _inputs(per_image, gt, images, pred)
-    plan = OutputPlan()
-    report.plan_outputs(plan, out, results, inputs)
     with flags_named(FLAGS):
+        report.plan_outputs(OutputPlan(), out, results, inputs)
         size = report.save_report(out, results, inputs, dataset=dataset, metric=metric,
                                   top_k=top_k, thumb=thumb, diff=_diff(diff))
     click.echo(f"{out} ({size / 1e6:.2f} MB)")

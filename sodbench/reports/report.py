@@ -63,7 +63,7 @@ def check_thumb(thumb: int) -> None:
     """Refuse a thumbnail size outside :data:`MIN_THUMB` .. :data:`MAX_THUMB`."""
     if isinstance(thumb, bool) or not isinstance(thumb, int) or not (
             MIN_THUMB <= thumb <= MAX_THUMB):
-        raise SodbenchError(f"--thumb {thumb}: give {MIN_THUMB} to {MAX_THUMB} pixels "
+        raise SodbenchError(f"thumb={thumb}: give {MIN_THUMB} to {MAX_THUMB} pixels "
                             "(the longest side of a thumbnail)")
 
 
@@ -108,10 +108,10 @@ def _methods(document: dict, rows, dataset: str, inputs: ImageInputs,
                   if entry["dataset"] == dataset]
     for method in inputs.preds:
         if method not in in_csv:
-            raise SodbenchError(f"--pred {method}: not a method of {dataset} in the per-image "
+            raise SodbenchError(f"preds={method}: not a method of {dataset} in the per-image "
                                 f"CSV {inputs.per_image} ({shorten(in_csv)})")
         if method not in in_results:
-            raise SodbenchError(f"--pred {method}: not a method of {dataset} in the results "
+            raise SodbenchError(f"preds={method}: not a method of {dataset} in the results "
                                 f"file {results} ({shorten(in_results) or 'none'})")
     return list(inputs.preds)
 
@@ -138,10 +138,10 @@ def _diff_pair(diff, rows, metric: str, methods: list[str]) -> tuple[tuple[str, 
     first, second = diff
     for name in diff:
         if name not in methods:
-            raise SodbenchError(f"--diff {first},{second}: {name} is not a --pred method "
+            raise SodbenchError(f"diff={first},{second}: {name} is not a preds= method "
                                 f"({shorten(methods)})")
     if first == second:
-        raise SodbenchError(f"--diff {first},{second}: name two different methods")
+        raise SodbenchError(f"diff={first},{second}: name two different methods")
     return (first, second), "chosen with --diff"
 
 

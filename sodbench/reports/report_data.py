@@ -87,7 +87,7 @@ def best_cells(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def check_top_k(top_k: int) -> None:
     """Refuse a ``top_k`` outside 1 .. :data:`MAX_TOP_K`."""
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
-        raise SodbenchError(f"--top-k {top_k}: give 1 to {MAX_TOP_K} images "
+        raise SodbenchError(f"top_k={top_k}: give 1 to {MAX_TOP_K} images "
                             "(report_data.MAX_TOP_K keeps the page a few MB)")
 
 

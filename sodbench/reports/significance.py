@@ -122,9 +122,9 @@ def compare(frame: pd.DataFrame, metric: str, *, baseline: str | None = None,
     from scipy import stats
 
     if interval not in INTERVALS:
-        raise SodbenchError(f"--interval {interval}: choose {' or '.join(INTERVALS)}")
+        raise SodbenchError(f"interval={interval}: choose {' or '.join(INTERVALS)}")
     if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 100:
-        raise SodbenchError(f"--resamples {resamples}: give a whole number of at least 100")
+        raise SodbenchError(f"resamples={resamples}: give a whole number of at least 100")
     dataset, rows = dataset_rows(frame, metric, dataset, source=source)
     rows = subset_rows(rows, subset, source)
     scores: dict[str, pd.Series] = {}
@@ -147,7 +147,7 @@ def compare(frame: pd.DataFrame, metric: str, *, baseline: str | None = None,
         baseline = (min if lower else max)(means, key=means.__getitem__)
         rule = "best mean"
     elif baseline not in scores:
-        raise SodbenchError(f"--baseline {baseline}: not a method of {dataset} in {source} "
+        raise SodbenchError(f"baseline={baseline}: not a method of {dataset} in {source} "
                             f"({', '.join(scores)})")
     rng = np.random.default_rng(seed)
 
@@ -198,13 +198,13 @@ def subset_rows(rows: pd.DataFrame, subset: str | None, source: str) -> pd.DataF
     if subset is None:
         return rows
     if "subsets" not in rows.columns:
-        raise SodbenchError(f"--subset {subset}: {source} has no subsets column; write it with "
+        raise SodbenchError(f"subset={subset}: {source} has no subsets column; write it with "
                             "sodbench eval --per-image FILE --subset NAME=GLOB (or "
                             "--subset-preset, --size-buckets)")
     members = rows["subsets"].fillna("").astype(str).str.split(SEPARATOR)
     held = sorted({name for names in members for name in names if name})
     if subset not in held:
-        raise SodbenchError(f"--subset {subset}: no image of {source} is in it (subsets: "
+        raise SodbenchError(f"subset={subset}: no image of {source} is in it (subsets: "
                             f"{', '.join(held) or 'none'})")
     return rows[members.map(lambda names: subset in names)]
 
