@@ -17,7 +17,9 @@ from sodbench.demo.sample import generate
 from sodbench.errors import SodbenchError
 from sodbench.evaluator import Subset, Subsets
 from sodbench.evaluator.subsets import parse_size_buckets
+from sodbench.folders.evaluation import run
 from sodbench.folders.results import dump_results, load_results
+from sodbench.folders.tasks import Options, Task
 
 KEYS = ["MAE", "Sm", "wF", "maxF", "meanF", "adpF", "maxE", "meanE", "adpE", "IoU", "pooledF",
         "odsF", "oisF", "AP", "AUC", "pooledIoU"]
@@ -356,3 +358,26 @@ def test_check_compares_each_subset_as_strictly_as_a_dataset(sample, tmp_path, c
     (tmp_path / "other.json").write_text(json.dumps(document))
     code, _, err = _cli(capsys, "check", "other.json", "--baseline", "split.json")
     assert code == 2 and "(sample: Pa, G)" in err and "scored different images" in err
+
+
+def test_an_interrupted_run_resumes_its_subsets(sample, tmp_path):
+    """A chunk cached before a Ctrl-C keeps its subsets' sums: the resumed run equals a run
+    in one go, subsets included, bit for bit."""
+    from eval_helpers import InProcess
+
+    preds = {"G": sample / "pred" / "GoodNet"}
+    options = {"subset_preset": "sd-saliency-900", "size_buckets": True, "chunk_size": 8,
+               "metrics": KEYS}
+    cache = tmp_path / "cache"
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(sample / "GT", preds, executor=InProcess(interrupt_at=2), cache_dir=cache,
+                 **options)
+    assert len(list((cache / "partial").glob("*/*.json"))) == 2  # chunks 0 and 1 kept
+    rule = Subsets.build(preset="sd-saliency-900", size_buckets=True)
+    [result] = run([Task("sample", "G", sample / "GT", preds["G"])],
+                   Options(metrics=KEYS, subsets=rule), jobs=1, cache_dir=cache, chunk_size=8)
+    assert result.resumed_chunks == 2  # taken from the cache, with their subset sums
+    whole = evaluate(sample / "GT", preds, jobs=1, **options)["entries"][0]
+    assert result.entry["metrics"] == whole["metrics"]
+    assert {name: block["metrics"] for name, block in result.entry["subsets"].items()} == \
+        {name: block["metrics"] for name, block in whole["subsets"].items()}
