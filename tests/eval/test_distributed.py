@@ -155,6 +155,10 @@ def test_local_cluster_executor_equals_the_local_run(data, preds, local):
         assert document["provenance"]["execution"] == {"scheduler": "ClientExecutor",
                                                        "workers": None}
         assert _entries(evaluate(data / "GT", preds, executor=executor)) == local[32]
+        # subsets travel to the workers in the options; the same bits, subsets included
+        subsets = {"subset_preset": "sd-saliency-900", "size_buckets": True}
+        assert _entries(evaluate(data / "GT", preds, executor=executor, **subsets)) == \
+            _entries(evaluate(data / "GT", preds, jobs=1, **subsets))
 
 
 def test_command_line_local_cluster_equals_the_local_run(data, local, tmp_path):
