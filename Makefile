@@ -43,6 +43,7 @@ bench: install
 	$(PY) benchmarks/metrics_speed.py
 	$(PY) benchmarks/eval_speed.py
 	$(PY) benchmarks/minet_speed.py
+	$(PY) benchmarks/subsets_cost.py
 
 lint: install
 	$(VENV)/bin/ruff check sodbench minet_ref tests benchmarks scripts
